@@ -43,8 +43,9 @@ public final class CatalogStore implements AutoCloseable {
 
     /** Adds a listener and calls it once with the current snapshot. */
     public void listen(Consumer<Catalog> listener) {
+        Catalog snapshot = current;
         listeners.add(listener);
-        dispatcher.execute(() -> deliver(listener, current));
+        dispatcher.execute(() -> deliver(listener, snapshot));
     }
 
     private void scheduleDispatch() {
