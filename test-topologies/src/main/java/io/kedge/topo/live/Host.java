@@ -5,6 +5,8 @@ import io.kedge.common.exec.CommandRunner;
 import io.kedge.topo.plan.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +70,20 @@ public final class Host {
     /** Runs {@code script} with {@code sh -c} inside the host. */
     public CommandResult sh(String script) {
         return exec(DEFAULT_TIMEOUT, List.of("sh", "-c", script), null);
+    }
+
+    /**
+     * Makes processes started in this host read {@code content} as /etc/resolv.conf: {@code ip netns
+     * exec} bind-mounts /etc/netns/NAMESPACE/resolv.conf over it. Removed with the namespace.
+     */
+    public void resolvConf(String content) {
+        try {
+            Path dir = Namespaces.etcDir(node.namespace());
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("resolv.conf"), content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write resolv.conf for " + name(), e);
+        }
     }
 
     /** Starts a long-running process inside the host; the topology stops it at teardown. */

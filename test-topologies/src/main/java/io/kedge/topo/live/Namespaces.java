@@ -2,7 +2,12 @@ package io.kedge.topo.live;
 
 import io.kedge.common.exec.CommandResult;
 import io.kedge.common.exec.CommandRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -54,12 +59,38 @@ public final class Namespaces {
         }
     }
 
-    /** Deletes {@code namespace} after killing its processes; a missing namespace is not an error. */
+    /**
+     * Deletes {@code namespace} after killing its processes, with its /etc/netns files; a missing
+     * namespace is not an error.
+     */
     public void delete(String namespace) {
         killAll(namespace);
         CommandResult r = runner.run(List.of("ip", "netns", "delete", namespace));
         if (!r.ok() && !r.stderr().contains("No such file")) {
             log.warn("could not delete namespace {}: {}", namespace, r.stderr().strip());
+        }
+        deleteTree(etcDir(namespace));
+    }
+
+    /** Per-namespace configuration files that {@code ip netns exec} bind-mounts over /etc. */
+    public static Path etcDir(String namespace) {
+        return Path.of("/etc/netns", namespace);
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.delete(f);
+                } catch (IOException e) {
+                    log.warn("cannot delete {}: {}", f, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", dir, e.toString());
         }
     }
 

@@ -12,11 +12,11 @@ import java.util.List;
  * @param site       the site it belongs to, or null on the internet segment
  * @param nat        its site's NAT type (gateways and site hosts), null otherwise
  * @param addresses  its addresses in CIDR notation, primary first (gateways: WAN first, then LAN)
- * @param gateway    for site hosts, the LAN address of their gateway
+ * @param gateway    for site hosts, the LAN address of their gateway; for pods, their host's pod bridge address
  */
 public record Node(String name, Kind kind, String namespace, String site, NatType nat, List<String> addresses,
                    String gateway) {
-    public enum Kind { SWITCH, PUBLIC, GATEWAY, HOST, PROBE }
+    public enum Kind { SWITCH, PUBLIC, GATEWAY, HOST, PROBE, POD }
 
     public Node {
         addresses = List.copyOf(addresses);

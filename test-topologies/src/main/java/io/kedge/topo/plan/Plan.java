@@ -29,10 +29,10 @@ public record Plan(String runId, String name, List<Node> nodes, List<Step> steps
         return nodes.stream().filter(n -> n.name().equals(name) && n.kind() != Node.Kind.SWITCH).findFirst();
     }
 
-    /** Hosts that a user addresses by name: public hosts, site hosts and the probe. */
+    /** Hosts that a user addresses by name: public hosts, site hosts, pods and the probe. */
     public List<Node> hosts() {
         return nodes.stream().filter(n -> n.kind() == Node.Kind.PUBLIC || n.kind() == Node.Kind.HOST
-                || n.kind() == Node.Kind.PROBE).toList();
+                || n.kind() == Node.Kind.PROBE || n.kind() == Node.Kind.POD).toList();
     }
 
     public List<String> namespaces() {

@@ -29,6 +29,9 @@ public final class Planner {
     static final int FIRST_PUBLIC = 10;
     static final int FIRST_GATEWAY = 100;
     static final int PROBE_OFFSET = 250;
+    /** Pods of the n-th host with pods live in 198.19.n.0/24 (the host's bridge is .1, pods .10 upwards). */
+    static final String POD_NETWORK_PREFIX = "198.19.";
+    static final int FIRST_POD = 10;
     /** Host offsets inside a site's LAN. */
     static final int SITE_GATEWAY = 1;
     static final int FIRST_SITE_HOST = 11;
@@ -49,6 +52,7 @@ public final class Planner {
         private final Set<String> names = new HashSet<>();
         private final Set<Integer> internetTaken = new HashSet<>();
         private int switchPorts;
+        private int podNetworks;
 
         Builder(TopologySpec spec, String runId) {
             if (!runId.matches("[a-z0-9]{1,8}")) {
@@ -116,6 +120,7 @@ public final class Planner {
                     internetTaken.add(address);
                 }
                 publics.add(attachToInternet(h.name(), Node.Kind.PUBLIC, List.of(address), inet));
+                addPods("internet.hosts[" + i + "]", h, prefix + "h-" + h.name(), null, null);
             }
             if (internet.probe()) {
                 claimName("internet.probe", PROBE_HOST);
@@ -243,6 +248,7 @@ public final class Planner {
                 steps.add(Step.of("ip", "-n", ns, "route", "add", "default", "via", Ipv4.format(lanAddress)));
                 nodes.add(new Node(host.name(), Node.Kind.HOST, ns, site.name(), site.nat(),
                         List.of(Ipv4.format(address) + "/" + lan.prefixLength()), Ipv4.format(lanAddress)));
+                addPods(key + ".hosts[" + h + "]", host, ns, site.name(), site.nat());
             }
             return gateway;
         }
@@ -290,6 +296,43 @@ public final class Planner {
             Node node = new Node(name, kind, ns, null, null, cidrs, null);
             nodes.add(node);
             return node;
+        }
+
+        /**
+         * Pods behind a host: each a namespace with {@code eth0} on the host's {@code pods0} bridge,
+         * routed through the host, which masquerades their traffic to anywhere else (as CNI plugins do).
+         */
+        private void addPods(String key, HostSpec host, String hostNs, String site, NatType nat) {
+            if (host.pods().isEmpty()) {
+                return;
+            }
+            int net = ++podNetworks;
+            if (net > 255) {
+                throw new ConfigException(key + ".pods", null, "too many hosts with pods (at most 255)");
+            }
+            String subnet = POD_NETWORK_PREFIX + net + ".0/24";
+            String bridge = POD_NETWORK_PREFIX + net + ".1";
+            steps.add(Step.of("ip", "-n", hostNs, "link", "add", "pods0", "type", "bridge"));
+            steps.add(Step.of("ip", "-n", hostNs, "addr", "add", bridge + "/24", "dev", "pods0"));
+            steps.add(Step.of("ip", "-n", hostNs, "link", "set", "pods0", "up"));
+            steps.add(Step.of("ip", "netns", "exec", hostNs, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
+            steps.add(Step.of("ip", "netns", "exec", hostNs, "iptables", "-t", "nat", "-A", "POSTROUTING",
+                    "-s", subnet, "!", "-o", "pods0", "-j", "MASQUERADE"));
+            for (int i = 0; i < host.pods().size(); i++) {
+                String pod = host.pods().get(i);
+                claimName(key + ".pods[" + i + "]", pod);
+                String ns = prefix + "p-" + pod;
+                String address = POD_NETWORK_PREFIX + net + "." + (FIRST_POD + i);
+                String port = "vp" + i;
+                steps.add(Step.of("ip", "netns", "add", ns));
+                steps.add(Step.of("ip", "-n", ns, "link", "set", "lo", "up"));
+                steps.add(Step.of("ip", "link", "add", "name", "eth0", "netns", ns, "type", "veth", "peer", "name", port, "netns", hostNs));
+                steps.add(Step.of("ip", "-n", hostNs, "link", "set", port, "master", "pods0", "up"));
+                steps.add(Step.of("ip", "-n", ns, "addr", "add", address + "/24", "dev", "eth0"));
+                steps.add(Step.of("ip", "-n", ns, "link", "set", "eth0", "up"));
+                steps.add(Step.of("ip", "-n", ns, "route", "add", "default", "via", bridge));
+                nodes.add(new Node(pod, Node.Kind.POD, ns, site, nat, List.of(address + "/24"), bridge));
+            }
         }
 
         private void claimName(String key, String name) {

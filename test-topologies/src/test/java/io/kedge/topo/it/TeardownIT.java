@@ -40,11 +40,13 @@ class TeardownIT {
         HostProcess sleeper = t.host("h1").start("sleeper", List.of("sleep", "600"));
         // A stray process that the topology did not start must not keep a namespace alive either.
         t.host("h2").sh("setsid sleep 600 >/dev/null 2>&1 < /dev/null &");
+        t.host("h1").resolvConf("nameserver 198.18.0.53\n");
         assertThat(Files.exists(RunRegistry.defaultDir().resolve(runId + ".json"))).isTrue();
 
         t.close();
 
         assertThat(ours(runId)).isEmpty();
+        assertThat(Files.exists(Namespaces.etcDir(Plan.namespacePrefix(runId) + "h-h1"))).as("/etc/netns files removed").isFalse();
         assertThat(sleeper.isAlive()).isFalse();
         assertThat(Files.exists(RunRegistry.defaultDir().resolve(runId + ".json"))).isFalse();
         assertThat(rootLinks()).as("no veth or bridge appeared in the root namespace").isEqualTo(linksBefore);

@@ -139,4 +139,31 @@ class PlannerTest {
         assertThatThrownBy(() -> TopologySpec.parse("sites: []"))
                 .hasMessage("name: is required");
     }
+
+    @Test
+    void podsSitBehindTheirHostOnAPodBridge() {
+        Plan plan = Planner.plan(TopologySpec.parse("""
+                name: pods
+                internet: {probe: false}
+                sites:
+                  - {name: s, nat: port-restricted, hosts: [{name: n1, pods: [web1, web2]}, n2, {name: n3, pods: [client]}]}
+                """), "t4");
+        assertThat(plan.node("web1").orElseThrow()).satisfies(n -> {
+            assertThat(n.kind()).isEqualTo(Node.Kind.POD);
+            assertThat(n.addresses()).containsExactly("198.19.1.10/24");
+            assertThat(n.gateway()).isEqualTo("198.19.1.1");
+            assertThat(n.namespace()).isEqualTo("kt-t4-p-web1");
+        });
+        assertThat(plan.node("web2").orElseThrow().address()).isEqualTo("198.19.1.11");
+        assertThat(plan.node("client").orElseThrow().address()).isEqualTo("198.19.2.10");
+        assertThat(plan.steps()).map(Step::toString).contains(
+                "ip -n kt-t4-h-n1 addr add 198.19.1.1/24 dev pods0",
+                "ip netns exec kt-t4-h-n1 iptables -t nat -A POSTROUTING -s 198.19.1.0/24 ! -o pods0 -j MASQUERADE",
+                "ip link add name eth0 netns kt-t4-p-web2 type veth peer name vp1 netns kt-t4-h-n1",
+                "ip -n kt-t4-p-client route add default via 198.19.2.1");
+        assertThat(plan.hosts()).extracting(Node::name).contains("web1", "web2", "client", "n1", "n2", "n3");
+        assertThatThrownBy(() -> Planner.plan(TopologySpec.parse(
+                "name: t\nsites: [{name: s, nat: none, hosts: [{name: n1, pods: [n1]}]}]"), "x"))
+                .hasMessage("sites[0].hosts[0].pods[0]: names must be unique across the topology (got \"n1\")");
+    }
 }
