@@ -1,0 +1,212 @@
+package io.kedge.agent.config;
+
+import static io.kedge.common.config.ConfigException.require;
+
+import io.kedge.common.config.ConfigException;
+import io.kedge.common.config.YamlConfig;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * mesh-agent's configuration file. Keys follow EdgeMesh's edgemesh-agent.yaml where the concept is
+ * the same ({@code kubeAPIConfig}, {@code commonConfig.bridgeDeviceName}, {@code modules.edgeDNS},
+ * {@code modules.edgeProxy}, ...), so an operator's existing knowledge carries over. Every key is
+ * optional; defaults suit an edge node with a local metaServer.
+ */
+public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfig, Common commonConfig, Modules modules,
+                          Admin admin) {
+    public static final String DEFAULT_STATE_DIR = "/var/lib/kedge-agent";
+
+    public AgentConfig {
+        kubeAPIConfig = kubeAPIConfig == null ? KubeApi.DEFAULT : kubeAPIConfig;
+        commonConfig = commonConfig == null ? Common.DEFAULT : commonConfig;
+        modules = modules == null ? Modules.DEFAULT : modules;
+        admin = admin == null ? Admin.DEFAULT : admin;
+        stateDir = stateDir == null || stateDir.isBlank() ? DEFAULT_STATE_DIR : stateDir;
+    }
+
+    public static AgentConfig defaults() {
+        return new AgentConfig(null, null, null, null, null, null);
+    }
+
+    public static AgentConfig load(Path file) {
+        return YamlConfig.load(file, AgentConfig.class);
+    }
+
+    /**
+     * Where the Kubernetes API is: an explicit {@code master} URL, else a {@code kubeConfig} file, else
+     * the in-cluster service account when running in a pod, else the edge node's metaServer.
+     */
+    public record KubeApi(String master, String kubeConfig, MetaServer metaServer, Integer requestTimeoutSeconds) {
+        public static final KubeApi DEFAULT = new KubeApi(null, null, null, null);
+
+        public KubeApi {
+            metaServer = metaServer == null ? MetaServer.DEFAULT : metaServer;
+            requestTimeoutSeconds = requestTimeoutSeconds == null ? 10 : requestTimeoutSeconds;
+            require(requestTimeoutSeconds > 0 && requestTimeoutSeconds <= 600, "requestTimeoutSeconds", requestTimeoutSeconds,
+                    "must be between 1 and 600");
+            if (master != null && !master.isBlank()) {
+                require(master.startsWith("http://") || master.startsWith("https://"), "master", master, "must be an http(s) URL");
+            }
+        }
+    }
+
+    public record MetaServer(String server) {
+        public static final MetaServer DEFAULT = new MetaServer(null);
+
+        public MetaServer {
+            server = server == null || server.isBlank() ? "http://127.0.0.1:10550" : server;
+            require(server.startsWith("http://") || server.startsWith("https://"), "server", server, "must be an http(s) URL");
+        }
+    }
+
+    /** The mesh address: a bridge device the agent creates, holding the address DNS and proxy bind to. */
+    public record Common(String bridgeDeviceName, String bridgeDeviceIP) {
+        public static final Common DEFAULT = new Common(null, null);
+
+        public Common {
+            bridgeDeviceName = bridgeDeviceName == null ? "edgemesh0" : bridgeDeviceName;
+            bridgeDeviceIP = bridgeDeviceIP == null ? "169.254.96.16" : bridgeDeviceIP;
+            require(bridgeDeviceName.matches("[A-Za-z0-9_.-]{1,15}"), "bridgeDeviceName", bridgeDeviceName,
+                    "must be a valid interface name (1-15 letters, digits, '_', '.', '-')");
+            require(bridgeDeviceIP.matches("\\d{1,3}(\\.\\d{1,3}){3}"), "bridgeDeviceIP", bridgeDeviceIP, "must be an IPv4 address");
+        }
+    }
+
+    public record Modules(EdgeDns edgeDNS, EdgeProxy edgeProxy) {
+        public static final Modules DEFAULT = new Modules(null, null);
+
+        public Modules {
+            edgeDNS = edgeDNS == null ? EdgeDns.DEFAULT : edgeDNS;
+            edgeProxy = edgeProxy == null ? EdgeProxy.DEFAULT : edgeProxy;
+        }
+    }
+
+    /** Cluster DNS on the mesh address. */
+    public record EdgeDns(Boolean enable, Integer listenPort, String zone, Integer ttl, CacheDns cacheDNS) {
+        public static final EdgeDns DEFAULT = new EdgeDns(null, null, null, null, null);
+
+        public EdgeDns {
+            enable = enable == null || enable;
+            listenPort = listenPort == null ? 53 : listenPort;
+            zone = zone == null ? "cluster.local" : zone;
+            ttl = ttl == null ? 30 : ttl;
+            cacheDNS = cacheDNS == null ? CacheDns.DEFAULT : cacheDNS;
+            require(listenPort > 0 && listenPort < 65536, "listenPort", listenPort, "must be between 1 and 65535");
+            require(ttl >= 0 && ttl <= 86400, "ttl", ttl, "must be between 0 and 86400 seconds");
+            require(zone.matches("([a-zA-Z0-9-]+\\.)*[a-zA-Z0-9-]+"), "zone", zone, "must be a DNS domain such as cluster.local");
+        }
+    }
+
+    /**
+     * Forwarding of names outside the cluster zone. {@code upstreamServers} default to the
+     * nameservers in {@code resolvConf}; {@code cacheTTL} caps how long an answer is cached (its own
+     * TTL is honoured below that).
+     */
+    public record CacheDns(Boolean enable, List<String> upstreamServers, String resolvConf, Integer cacheTTL,
+                           Integer maxInFlight) {
+        public static final CacheDns DEFAULT = new CacheDns(null, null, null, null, null);
+
+        public CacheDns {
+            enable = enable == null || enable;
+            upstreamServers = upstreamServers == null ? List.of() : List.copyOf(upstreamServers);
+            resolvConf = resolvConf == null ? "/etc/resolv.conf" : resolvConf;
+            cacheTTL = cacheTTL == null ? 30 : cacheTTL;
+            maxInFlight = maxInFlight == null ? 1024 : maxInFlight;
+            require(cacheTTL >= 0 && cacheTTL <= 86400, "cacheTTL", cacheTTL, "must be between 0 and 86400 seconds");
+            require(maxInFlight > 0 && maxInFlight <= 100000, "maxInFlight", maxInFlight, "must be between 1 and 100000");
+            for (int i = 0; i < upstreamServers.size(); i++) {
+                String s = upstreamServers.get(i);
+                require(s != null && s.matches("[0-9a-fA-F.:\\[\\]]+"), "upstreamServers[" + i + "]", s,
+                        "must be an IP address, optionally with :port");
+            }
+        }
+    }
+
+    /**
+     * The ClusterIP proxy. {@code serviceFilterMode} decides which Services are proxied, by the label
+     * {@code service.kubernetes.io/service-proxy-name} (EdgeMesh's
+     * {@code service.edgemesh.kubeedge.io/service-proxy-name} is honoured too):
+     * FilterIfLabelExists (default) skips labelled Services unless the label names this proxy;
+     * FilterIfLabelDoesNotExists proxies only Services labelled with this proxy's name.
+     */
+    public record EdgeProxy(Boolean enable, String serviceFilterMode, String proxyName, LoadBalancer loadBalancer,
+                            Integer connectTimeoutMillis, Integer tcpIdleTimeoutSeconds, Integer udpIdleTimeoutSeconds,
+                            Iptables iptables) {
+        public static final EdgeProxy DEFAULT = new EdgeProxy(null, null, null, null, null, null, null, null);
+        public static final String FILTER_IF_LABEL_EXISTS = "FilterIfLabelExists";
+        public static final String FILTER_IF_LABEL_DOES_NOT_EXIST = "FilterIfLabelDoesNotExists";
+
+        public EdgeProxy {
+            enable = enable == null || enable;
+            serviceFilterMode = serviceFilterMode == null ? FILTER_IF_LABEL_EXISTS : serviceFilterMode;
+            proxyName = proxyName == null ? "kedge" : proxyName;
+            loadBalancer = loadBalancer == null ? LoadBalancer.DEFAULT : loadBalancer;
+            connectTimeoutMillis = connectTimeoutMillis == null ? 3000 : connectTimeoutMillis;
+            tcpIdleTimeoutSeconds = tcpIdleTimeoutSeconds == null ? 3600 : tcpIdleTimeoutSeconds;
+            udpIdleTimeoutSeconds = udpIdleTimeoutSeconds == null ? 60 : udpIdleTimeoutSeconds;
+            iptables = iptables == null ? Iptables.DEFAULT : iptables;
+            require(serviceFilterMode.equals(FILTER_IF_LABEL_EXISTS) || serviceFilterMode.equals(FILTER_IF_LABEL_DOES_NOT_EXIST),
+                    "serviceFilterMode", serviceFilterMode, "must be " + FILTER_IF_LABEL_EXISTS + " or " + FILTER_IF_LABEL_DOES_NOT_EXIST);
+            require(connectTimeoutMillis > 0 && connectTimeoutMillis <= 120000, "connectTimeoutMillis", connectTimeoutMillis,
+                    "must be between 1 and 120000");
+            require(tcpIdleTimeoutSeconds > 0, "tcpIdleTimeoutSeconds", tcpIdleTimeoutSeconds, "must be positive");
+            require(udpIdleTimeoutSeconds > 0, "udpIdleTimeoutSeconds", udpIdleTimeoutSeconds, "must be positive");
+        }
+    }
+
+    /** EdgeMesh-compatible consistent-hash ring parameters. */
+    public record LoadBalancer(ConsistentHash consistentHash) {
+        public static final LoadBalancer DEFAULT = new LoadBalancer(null);
+
+        public LoadBalancer {
+            consistentHash = consistentHash == null ? ConsistentHash.DEFAULT : consistentHash;
+        }
+    }
+
+    public record ConsistentHash(Integer partitionCount, Integer replicationFactor, Double load) {
+        public static final ConsistentHash DEFAULT = new ConsistentHash(null, null, null);
+
+        public ConsistentHash {
+            partitionCount = partitionCount == null ? 100 : partitionCount;
+            replicationFactor = replicationFactor == null ? 10 : replicationFactor;
+            load = load == null ? 1.25 : load;
+            require(partitionCount > 0 && partitionCount <= 100000, "partitionCount", partitionCount, "must be between 1 and 100000");
+            require(replicationFactor > 0 && replicationFactor <= 1000, "replicationFactor", replicationFactor, "must be between 1 and 1000");
+            require(load >= 1.0, "load", load, "must be at least 1.0");
+        }
+    }
+
+    /** iptables: {@code backend} auto, nft or legacy; rules are re-checked every {@code resyncPeriodSeconds}. */
+    public record Iptables(String backend, Integer resyncPeriodSeconds) {
+        public static final Iptables DEFAULT = new Iptables(null, null);
+
+        public Iptables {
+            backend = backend == null ? "auto" : backend;
+            resyncPeriodSeconds = resyncPeriodSeconds == null ? 30 : resyncPeriodSeconds;
+            require(List.of("auto", "nft", "legacy").contains(backend), "backend", backend, "must be auto, nft or legacy");
+            require(resyncPeriodSeconds > 0 && resyncPeriodSeconds <= 3600, "resyncPeriodSeconds", resyncPeriodSeconds,
+                    "must be between 1 and 3600");
+        }
+    }
+
+    /** Health, metrics and the state endpoints meshctl reads. */
+    public record Admin(String listen) {
+        public static final Admin DEFAULT = new Admin(null);
+
+        public Admin {
+            listen = listen == null ? "127.0.0.1:10560" : listen;
+            int colon = listen.lastIndexOf(':');
+            require(colon > 0 && listen.substring(colon + 1).matches("\\d{1,5}"), "listen", listen, "must be HOST:PORT");
+        }
+    }
+
+    /** The node name: the config's, else the NODE_NAME environment variable; required. */
+    public String resolvedNodeName() {
+        String name = nodeName != null && !nodeName.isBlank() ? nodeName : System.getenv("NODE_NAME");
+        if (name == null || name.isBlank()) {
+            throw new ConfigException("nodeName", null, "is required: set nodeName in the config, --node-name, or the NODE_NAME environment variable");
+        }
+        return name;
+    }
+}
