@@ -1,0 +1,129 @@
+package io.kedge.agent;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kedge.agent.catalog.CatalogStore;
+import io.kedge.agent.config.AgentConfig;
+import io.kedge.agent.discovery.CatalogStateFile;
+import io.kedge.agent.discovery.CatalogTranslator;
+import io.kedge.agent.discovery.ClusterDiscovery;
+import io.kedge.agent.discovery.KubeClients;
+import io.kedge.agent.netdev.MeshBridge;
+import io.kedge.common.admin.AdminServer;
+import io.kedge.common.cli.VersionProvider;
+import io.kedge.common.exec.CommandRunner;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: wires the mesh bridge, discovery, DNS, proxy and iptables rules together, and
+ * takes them down in reverse order. Every module that starts registers how to stop it, so a failed
+ * start leaves nothing behind.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+    private final AgentConfig config;
+    private final String nodeName;
+    private final CommandRunner runner = new CommandRunner();
+    private final PrometheusRegistry metrics = new PrometheusRegistry();
+    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final Instant startedAt = Instant.now();
+    private AdminServer admin;
+    private CatalogStore store;
+    private ClusterDiscovery discovery;
+    private MeshBridge bridge;
+    private volatile boolean closed;
+
+    public Agent(AgentConfig config, String nodeName) {
+        this.config = config;
+        this.nodeName = nodeName;
+    }
+
+    public void start() {
+        try {
+            startModules();
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startModules() throws IOException {
+        admin = new AdminServer(hostPort(config.admin().listen()), metrics);
+        stopOrder.push(admin);
+
+        bridge = new MeshBridge(runner, config.commonConfig().bridgeDeviceName(), config.commonConfig().bridgeDeviceIP());
+        bridge.ensure();
+        stopOrder.push(bridge);
+
+        store = new CatalogStore();
+        stopOrder.push(store);
+        KubernetesClient client = KubeClients.create(config.kubeAPIConfig());
+        stopOrder.push(client);
+        discovery = new ClusterDiscovery(client, new CatalogTranslator(config), store,
+                new CatalogStateFile(Path.of(config.stateDir())), metrics);
+        discovery.start();
+        stopOrder.push(discovery);
+
+        admin.check("catalog", () -> store.current().generation() == 0 ? discovery.problem() : null);
+        admin.json("/debug/status", this::status);
+        log.info("mesh-agent {} on node {}: API {} ({})", VersionProvider.version(), nodeName,
+                KubeClients.source(config.kubeAPIConfig()).url(), KubeClients.source(config.kubeAPIConfig()).kind());
+    }
+
+    /** What {@code meshctl status} shows. */
+    Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("node", nodeName);
+        s.put("version", VersionProvider.version());
+        s.put("startedAt", startedAt.toString());
+        KubeClients.Source source = KubeClients.source(config.kubeAPIConfig());
+        s.put("api", Map.of("kind", source.kind(), "url", source.url(), "synced", discovery.synced(),
+                "watching", discovery.watching(), "problem", String.valueOf(discovery.problem())));
+        s.put("meshAddress", bridge.address() + " on " + bridge.device());
+        var catalog = store.current();
+        s.put("catalog", Map.of("generation", catalog.generation(), "services", catalog.services().size(),
+                "endpoints", catalog.endpoints().values().stream().mapToInt(java.util.List::size).sum(),
+                "nodes", catalog.nodes().size()));
+        return s;
+    }
+
+    static InetSocketAddress hostPort(String text) {
+        int colon = text.lastIndexOf(':');
+        return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+    }
+
+    public PrometheusRegistry metrics() {
+        return metrics;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!stopOrder.isEmpty()) {
+            AutoCloseable next = stopOrder.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
+            }
+        }
+        log.info("mesh-agent stopped");
+    }
+}
