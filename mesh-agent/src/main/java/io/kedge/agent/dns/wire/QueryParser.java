@@ -77,6 +77,13 @@ public final class QueryParser {
             // exception on hostile input must not escape either: the packet is malformed all the same.
             return new Rejected(Replies.error(id, opcode, rd, Rcode.FORMERR), "malformed");
         }
+        // dnsjava keeps a partial message (and lowers its counts) when the TC flag is set and
+        // parsing fails; a query must be whole.
+        for (int section = Section.QUESTION; section <= Section.ADDITIONAL; section++) {
+            if (message.getSection(section).size() != u16(packet, base + 4 + 2 * section)) {
+                return new Rejected(Replies.error(id, opcode, rd, Rcode.FORMERR), "malformed");
+            }
+        }
         OPTRecord opt = null;
         for (Record r : message.getSection(Section.ADDITIONAL)) {
             if (r instanceof OPTRecord o) {
