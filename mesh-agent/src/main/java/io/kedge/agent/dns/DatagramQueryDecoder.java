@@ -26,9 +26,10 @@ final class DatagramQueryDecoder extends MessageToMessageDecoder<DatagramPacket>
     protected void decode(ChannelHandlerContext ctx, DatagramPacket packet, List<Object> out) {
         QueryParser.Parsed parsed = QueryParser.parse(packet.content().nioBuffer());
         if (parsed instanceof QueryParser.Query q) {
-            out.add(new InboundQuery(q.message(), null, packet.sender(), ReplyEncoding.udpLimit(q.message(), payloadSize)));
+            out.add(new InboundQuery(q.message(), null, packet.sender(), ReplyEncoding.udpLimit(q.message(), payloadSize),
+                    ZoneReplyCache.key(packet.content(), false)));
         } else if (parsed instanceof QueryParser.Rejected r) {
-            out.add(new InboundQuery(null, r.reply(), packet.sender(), ERROR_LIMIT));
+            out.add(new InboundQuery(null, r.reply(), packet.sender(), ERROR_LIMIT, null));
         } else if (parsed instanceof QueryParser.Dropped d) {
             metrics.dropped(d.reason());
         }

@@ -11,14 +11,16 @@ import java.util.List;
 @ChannelHandler.Sharable
 final class DatagramReplyEncoder extends MessageToMessageEncoder<OutboundReply> {
     private final DnsMetrics metrics;
+    private final ZoneReplyCache replies;
 
-    DatagramReplyEncoder(DnsMetrics metrics) {
+    DatagramReplyEncoder(DnsMetrics metrics, ZoneReplyCache replies) {
         super(OutboundReply.class);
         this.metrics = metrics;
+        this.replies = replies;
     }
 
     @Override
     protected void encode(ChannelHandlerContext ctx, OutboundReply reply, List<Object> out) {
-        out.add(new DatagramPacket(Unpooled.wrappedBuffer(ReplyEncoding.encode(reply, metrics)), reply.recipient()));
+        out.add(new DatagramPacket(Unpooled.wrappedBuffer(ReplyEncoding.encode(reply, metrics, replies)), reply.recipient()));
     }
 }

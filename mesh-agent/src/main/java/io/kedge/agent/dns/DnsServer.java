@@ -47,6 +47,8 @@ public final class DnsServer implements AutoCloseable {
     /** Largest UDP query read; longer datagrams arrive cut short and are answered FORMERR. */
     static final int MAX_UDP_QUERY_BYTES = 4096;
     private static final int BIND_ATTEMPTS = 5;
+    /** Distinct query byte strings whose zone replies are kept (a few hundred bytes each). */
+    static final int ZONE_REPLY_CACHE_ENTRIES = 20_000;
 
     private final DnsConfig config;
     private final Supplier<Catalog> catalog;
@@ -94,8 +96,9 @@ public final class DnsServer implements AutoCloseable {
             QueryResolver resolver = new QueryResolver(zone, forwarder, config.udpPayloadSize());
             QueryHandler handler = new QueryHandler(resolver, metrics);
             TcpConnectionGuard guard = new TcpConnectionGuard(config.maxTcpConnections(), metrics);
+            ZoneReplyCache replies = new ZoneReplyCache(ZONE_REPLY_CACHE_ENTRIES);
             metrics.gauges(forwarder::inFlight, cache::size, guard::open);
-            bind(handler, guard, threads);
+            bind(new Handlers(handler, guard, replies, new CachedReplyHandler(replies, catalog, metrics)), threads);
             running = true;
             log.info("DNS on {} (udp, {} sockets) and {} (tcp), zone {}, transport {}, upstreams {}", udpAddress,
                     transport.isEpoll() ? threads : 1, tcpAddress, config.zone(), transport, upstreams);
@@ -125,12 +128,16 @@ public final class DnsServer implements AutoCloseable {
         return out;
     }
 
-    private void bind(QueryHandler handler, TcpConnectionGuard guard, int threads) {
+    /** The shared (sharable) handlers of both listeners. */
+    private record Handlers(QueryHandler query, TcpConnectionGuard guard, ZoneReplyCache replies, CachedReplyHandler cached) {
+    }
+
+    private void bind(Handlers handlers, int threads) {
         InetAddress address = config.listenInetAddress();
         RuntimeException last = null;
         for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
             try {
-                bindOnce(address, handler, guard, threads);
+                bindOnce(address, handlers, threads);
                 return;
             } catch (RuntimeException e) {
                 closeChannels();
@@ -144,9 +151,9 @@ public final class DnsServer implements AutoCloseable {
         throw last;
     }
 
-    private void bindOnce(InetAddress address, QueryHandler handler, TcpConnectionGuard guard, int threads) {
+    private void bindOnce(InetAddress address, Handlers handlers, int threads) {
         DatagramQueryDecoder decoder = new DatagramQueryDecoder(metrics, config.udpPayloadSize());
-        DatagramReplyEncoder encoder = new DatagramReplyEncoder(metrics);
+        DatagramReplyEncoder encoder = new DatagramReplyEncoder(metrics, handlers.replies());
         ChannelInboundHandlerAdapter udpErrors = new UdpErrorLogger();
         Bootstrap udp = new Bootstrap().group(group).channelFactory(transport.datagram())
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY_BYTES))
@@ -155,7 +162,7 @@ public final class DnsServer implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(encoder, decoder, handler, udpErrors);
+                        ch.pipeline().addLast(encoder, handlers.cached(), decoder, handlers.query(), udpErrors);
                     }
                 });
         int sockets = transport.isEpoll() ? threads : 1;
@@ -170,7 +177,7 @@ public final class DnsServer implements AutoCloseable {
         }
         udpAddress = (InetSocketAddress) channels.get(0).localAddress();
 
-        StreamReplyEncoder tcpEncoder = new StreamReplyEncoder(metrics);
+        StreamReplyEncoder tcpEncoder = new StreamReplyEncoder(metrics, handlers.replies());
         ServerBootstrap tcp = new ServerBootstrap().group(group).channelFactory(transport.server())
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -182,9 +189,10 @@ public final class DnsServer implements AutoCloseable {
                                 new IdleStateHandler(config.tcpIdleTimeoutSeconds(), 0, 0, TimeUnit.SECONDS),
                                 new LengthFieldBasedFrameDecoder(MAX_TCP_QUERY_BYTES, 0, 2, 0, 2),
                                 tcpEncoder,
+                                handlers.cached(),
                                 new StreamQueryDecoder(metrics),
-                                handler,
-                                guard);
+                                handlers.query(),
+                                handlers.guard());
                     }
                 });
         Channel server = awaitBind(tcp.bind(address, port), "tcp", address, port);

@@ -10,6 +10,7 @@ import org.xbill.DNS.Message;
  * @param rejection    the error reply for a packet that is not a query we answer, or null
  * @param sender       where a UDP reply goes (null over TCP)
  * @param maxReplySize the largest reply the client accepts (its EDNS payload size, or 512; 65535 over TCP)
+ * @param replyKey     the query's key in the {@link ZoneReplyCache}, or null
  */
-record InboundQuery(Message query, Message rejection, InetSocketAddress sender, int maxReplySize) {
+record InboundQuery(Message query, Message rejection, InetSocketAddress sender, int maxReplySize, ZoneReplyCache.Key replyKey) {
 }

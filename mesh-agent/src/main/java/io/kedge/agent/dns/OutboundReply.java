@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
  * @param reply        the reply
  * @param recipient    the client's address (UDP), or null (TCP)
  * @param maxReplySize size limit for the encoded reply
+ * @param replyKey     where to keep the encoded reply in the {@link ZoneReplyCache} (null: not kept)
  */
-record OutboundReply(DnsReply reply, InetSocketAddress recipient, int maxReplySize) {
+record OutboundReply(DnsReply reply, InetSocketAddress recipient, int maxReplySize, ZoneReplyCache.Key replyKey) {
 }

@@ -71,7 +71,8 @@ final class QueryHandler extends SimpleChannelInboundHandler<InboundQuery> {
             metrics.dropped("busy");
             return;
         }
-        OutboundReply out = new OutboundReply(reply, in.sender(), in.maxReplySize());
+        OutboundReply out = new OutboundReply(reply, in.sender(), in.maxReplySize(),
+                reply.snapshot() != null ? in.replyKey() : null);
         if (flush) {
             ctx.writeAndFlush(out, ctx.voidPromise());
         } else {

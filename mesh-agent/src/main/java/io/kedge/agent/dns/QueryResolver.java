@@ -5,7 +5,6 @@ import io.kedge.agent.dns.forward.Forwarder;
 import io.kedge.agent.dns.forward.Question;
 import io.kedge.agent.dns.zone.ClusterZone;
 import io.kedge.agent.dns.zone.ZoneAnswer;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
@@ -63,11 +62,11 @@ public final class QueryResolver {
             return fromZone(reply, qname, qtype, dnssecOk);
         }
         if (qtype == Type.PTR && qclass == DClass.IN) {
-            List<Record> ptrs = zone.pointers(qname);
-            if (!ptrs.isEmpty()) {
+            ZoneAnswer ptrs = zone.pointers(qname);
+            if (!ptrs.answer().isEmpty()) {
                 reply.getHeader().setFlag(Flags.AA);
-                ptrs.forEach(r -> reply.addRecord(r, Section.ANSWER));
-                return CompletableFuture.completedFuture(new DnsReply(reply, null, DnsMetrics.Source.ZONE));
+                ptrs.answer().forEach(r -> reply.addRecord(r, Section.ANSWER));
+                return CompletableFuture.completedFuture(new DnsReply(reply, null, DnsMetrics.Source.ZONE, ptrs.snapshot()));
             }
         }
         boolean cd = query.getHeader().getFlag(Flags.CD);
@@ -87,7 +86,7 @@ public final class QueryResolver {
         za.authority().forEach(r -> reply.addRecord(r, Section.AUTHORITY));
         za.additional().forEach(r -> reply.addRecord(r, Section.ADDITIONAL));
         if (za.chaseOutside() == null) {
-            return CompletableFuture.completedFuture(new DnsReply(reply, null, DnsMetrics.Source.ZONE));
+            return CompletableFuture.completedFuture(new DnsReply(reply, null, DnsMetrics.Source.ZONE, za.snapshot()));
         }
         // An ExternalName Service: like CoreDNS, add what the target resolves to when upstream knows.
         return forwarder.forward(new Question(za.chaseOutside(), qtype, DClass.IN, dnssecOk, false)).thenApply(answer -> {

@@ -3,14 +3,18 @@ package io.kedge.agent.dns;
 import io.kedge.agent.dns.wire.WireTtl;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Record;
 
 /** Encodes replies within a size limit, truncating with TC as dnsjava does, and adjusts cached TTLs. */
 final class ReplyEncoding {
     private ReplyEncoding() {
     }
 
-    /** The reply's wire form, at most {@code maxSize} bytes. */
-    static byte[] encode(OutboundReply out, DnsMetrics metrics) {
+    /**
+     * The reply's wire form, at most {@code maxSize} bytes; kept in {@code replies} when the reply
+     * says it may be reused.
+     */
+    static byte[] encode(OutboundReply out, DnsMetrics metrics, ZoneReplyCache replies) {
         DnsReply reply = out.reply();
         byte[] wire = reply.message().toWire(out.maxReplySize());
         if (reply.ttl() != null) {
@@ -18,6 +22,11 @@ final class ReplyEncoding {
         }
         if (wire.length >= 4 && (wire[2] & 0x02) != 0) {
             metrics.truncated();
+        }
+        if (out.replyKey() != null && reply.snapshot() != null && replies != null) {
+            Record question = reply.message().getQuestion();
+            replies.store(out.replyKey(), reply.snapshot(), wire.clone(), question == null ? -1 : question.getType(),
+                    reply.message().getRcode());
         }
         return wire;
     }

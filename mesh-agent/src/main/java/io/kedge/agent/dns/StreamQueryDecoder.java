@@ -23,9 +23,9 @@ final class StreamQueryDecoder extends MessageToMessageDecoder<ByteBuf> {
     protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
         QueryParser.Parsed parsed = QueryParser.parse(frame.nioBuffer());
         if (parsed instanceof QueryParser.Query q) {
-            out.add(new InboundQuery(q.message(), null, null, Message.MAXLENGTH));
+            out.add(new InboundQuery(q.message(), null, null, Message.MAXLENGTH, ZoneReplyCache.key(frame, true)));
         } else if (parsed instanceof QueryParser.Rejected r) {
-            out.add(new InboundQuery(null, r.reply(), null, Message.MAXLENGTH));
+            out.add(new InboundQuery(null, r.reply(), null, Message.MAXLENGTH, null));
         } else if (parsed instanceof QueryParser.Dropped d) {
             metrics.dropped("tcp-" + d.reason());
             ctx.close();

@@ -9,15 +9,17 @@ import io.netty.handler.codec.MessageToByteEncoder;
 @ChannelHandler.Sharable
 final class StreamReplyEncoder extends MessageToByteEncoder<OutboundReply> {
     private final DnsMetrics metrics;
+    private final ZoneReplyCache replies;
 
-    StreamReplyEncoder(DnsMetrics metrics) {
+    StreamReplyEncoder(DnsMetrics metrics, ZoneReplyCache replies) {
         super(OutboundReply.class);
         this.metrics = metrics;
+        this.replies = replies;
     }
 
     @Override
     protected void encode(ChannelHandlerContext ctx, OutboundReply reply, ByteBuf out) {
-        byte[] wire = ReplyEncoding.encode(reply, metrics);
+        byte[] wire = ReplyEncoding.encode(reply, metrics, replies);
         out.writeShort(wire.length);
         out.writeBytes(wire);
     }

@@ -155,7 +155,7 @@ class MalformedQueryTest {
 
     private byte[] encode(Message query, int limit) {
         DnsReply reply = resolver.resolve(query).join();
-        return ReplyEncoding.encode(new OutboundReply(reply, null, limit), METRICS);
+        return ReplyEncoding.encode(new OutboundReply(reply, null, limit, null), METRICS, null);
     }
 
     /**

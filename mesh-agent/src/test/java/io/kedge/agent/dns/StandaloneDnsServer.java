@@ -72,7 +72,7 @@ public final class StandaloneDnsServer implements Callable<Integer> {
         }
         Catalog catalog = TestCatalogs.bench(services);
         DnsConfig config = DnsConfig.builder().listenAddress(listen).listenPort(port).zone(zone)
-                .upstreamServers(upstreams).eventLoopThreads(threads).build();
+                .upstreamServers(upstreams).resolvConf("/dev/null").eventLoopThreads(threads).build();
         CountDownLatch stop = new CountDownLatch(1);
         try (DnsServer server = new DnsServer(config, () -> catalog, new PrometheusRegistry())) {
             server.start();

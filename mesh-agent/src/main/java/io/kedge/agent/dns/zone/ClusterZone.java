@@ -57,40 +57,38 @@ public final class ClusterZone {
         for (int hop = 0; hop < MAX_CNAME_HOPS; hop++) {
             ZoneIndex.Node node = idx.names.get(name);
             if (node == null) {
-                return new ZoneAnswer(Rcode.NXDOMAIN, answer, List.of(idx.soa), List.of(), null);
+                return new ZoneAnswer(Rcode.NXDOMAIN, answer, List.of(idx.soa), List.of(), null, idx.catalog);
             }
             if (node.cnameTarget != null && qtype != Type.CNAME) {
                 addAll(answer, node.get(Type.CNAME), hop == 0 ? qname : null);
                 name = node.cnameTarget;
                 if (!contains(name)) {
-                    return new ZoneAnswer(Rcode.NOERROR, answer, List.of(), List.of(), name);
+                    return new ZoneAnswer(Rcode.NOERROR, answer, List.of(), List.of(), name, idx.catalog);
                 }
                 continue;
             }
             List<Record> records = qtype == Type.ANY ? node.all() : node.get(qtype);
             if (records.isEmpty()) {
-                return new ZoneAnswer(Rcode.NOERROR, answer, List.of(idx.soa), List.of(), null);
+                return new ZoneAnswer(Rcode.NOERROR, answer, List.of(idx.soa), List.of(), null, idx.catalog);
             }
             addAll(answer, records, hop == 0 ? qname : null);
             return new ZoneAnswer(Rcode.NOERROR, answer, List.of(),
-                    qtype == Type.SRV || qtype == Type.ANY ? node.additional : List.of(), null);
+                    qtype == Type.SRV || qtype == Type.ANY ? node.additional : List.of(), null, idx.catalog);
         }
-        return new ZoneAnswer(Rcode.SERVFAIL, answer, List.of(), List.of(), null);
+        return new ZoneAnswer(Rcode.SERVFAIL, answer, List.of(), List.of(), null, idx.catalog);
     }
 
     /**
      * PTR records for a reverse name ({@code in-addr.arpa} / {@code ip6.arpa}) of a ClusterIP or of
-     * a named endpoint of a headless Service, owned by {@code qname} as spelt; empty if the address
-     * is not one of the cluster's.
+     * a named endpoint of a headless Service, owned by {@code qname} as spelt; an empty answer if the
+     * address is not one of the cluster's.
      */
-    public List<Record> pointers(Name qname) {
-        List<Record> found = index().reverse.get(qname);
-        if (found == null) {
-            return List.of();
-        }
+    public ZoneAnswer pointers(Name qname) {
+        ZoneIndex idx = index();
+        List<Record> found = idx.reverse.getOrDefault(qname, List.of());
         List<Record> out = new ArrayList<>(found.size());
         addAll(out, found, qname);
-        return out;
+        return new ZoneAnswer(Rcode.NOERROR, out, List.of(), List.of(), null, idx.catalog);
     }
 
     private static void addAll(List<Record> out, List<Record> records, Name owner) {

@@ -1,5 +1,6 @@
 package io.kedge.agent.dns.zone;
 
+import io.kedge.agent.catalog.Catalog;
 import java.util.List;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
@@ -13,8 +14,10 @@ import org.xbill.DNS.Record;
  * @param additional   addresses of SRV targets
  * @param chaseOutside when the answer ends in a CNAME to a name outside the zone (an ExternalName
  *                     Service), that name: the caller may resolve it upstream and append the result
+ * @param snapshot     the catalog snapshot the answer was made from
  */
-public record ZoneAnswer(int rcode, List<Record> answer, List<Record> authority, List<Record> additional, Name chaseOutside) {
+public record ZoneAnswer(int rcode, List<Record> answer, List<Record> authority, List<Record> additional, Name chaseOutside,
+                         Catalog snapshot) {
     public ZoneAnswer {
         answer = List.copyOf(answer);
         authority = List.copyOf(authority);
