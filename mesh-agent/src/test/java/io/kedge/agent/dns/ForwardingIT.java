@@ -34,6 +34,8 @@ import org.xbill.DNS.Section;
 class ForwardingIT {
     private static final Catalog CATALOG = TestCatalogs.standard("www.example.test");
     private final List<AutoCloseable> closeLater = new ArrayList<>();
+    /** One thread per concurrent dig, whatever the machine's size. */
+    private final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(8);
     private PrometheusRegistry registry;
 
     @TempDir
@@ -41,6 +43,7 @@ class ForwardingIT {
 
     @AfterEach
     void cleanUp() throws Exception {
+        clients.shutdownNow();
         for (int i = closeLater.size() - 1; i >= 0; i--) {
             closeLater.get(i).close();
         }
@@ -205,7 +208,7 @@ class ForwardingIT {
         InetSocketAddress dns = server("127.0.0.59", b -> b.upstreamServers(List.of(upstream.server())).upstreamTimeoutMillis(10_000));
         List<CompletableFuture<Dig.Result>> digs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            digs.add(CompletableFuture.supplyAsync(() -> Dig.query(dns, "slow.example.test", "A")));
+            digs.add(CompletableFuture.supplyAsync(() -> Dig.query(dns, "slow.example.test", "A"), clients));
         }
         for (CompletableFuture<Dig.Result> d : digs) {
             assertThat(d.join().answerData("A")).containsExactly("192.0.2.5");
@@ -222,7 +225,7 @@ class ForwardingIT {
         List<CompletableFuture<Dig.Result>> digs = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             String name = "n" + i + ".example.test";
-            digs.add(CompletableFuture.supplyAsync(() -> Dig.query(dns, name, "A")));
+            digs.add(CompletableFuture.supplyAsync(() -> Dig.query(dns, name, "A"), clients));
         }
         long answered = 0;
         long refused = 0;
