@@ -7,6 +7,8 @@ import io.kedge.agent.discovery.CatalogStateFile;
 import io.kedge.agent.discovery.CatalogTranslator;
 import io.kedge.agent.discovery.ClusterDiscovery;
 import io.kedge.agent.discovery.KubeClients;
+import io.kedge.agent.dns.DnsConfig;
+import io.kedge.agent.dns.DnsServer;
 import io.kedge.agent.netdev.MeshBridge;
 import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
@@ -77,6 +79,14 @@ public final class Agent implements AutoCloseable {
                 new CatalogStateFile(Path.of(config.stateDir())), metrics);
         discovery.start();
         stopOrder.push(discovery);
+
+        if (config.modules().edgeDNS().enable()) {
+            DnsServer dns = new DnsServer(DnsConfig.from(config), store::current, metrics);
+            dns.start();
+            stopOrder.push(dns);
+            admin.check("dns", dns::problem);
+            log.info("DNS on {} (udp) and {} (tcp); upstreams {}", dns.udpAddress(), dns.tcpAddress(), dns.upstreamServers());
+        }
 
         admin.check("catalog", () -> store.current().generation() == 0 ? discovery.problem() : null);
         admin.json("/debug/status", this::status);
