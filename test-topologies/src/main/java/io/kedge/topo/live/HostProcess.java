@@ -78,11 +78,17 @@ public final class HostProcess {
      * @throws IllegalStateException if no such line appeared
      */
     public String awaitLine(Pattern pattern, Duration timeout) {
+        return awaitLine(pattern, timeout, 0);
+    }
+
+    /** Like {@link #awaitLine(Pattern, Duration)}, considering only lines printed after {@code mark} (see {@link #mark()}). */
+    public String awaitLine(Pattern pattern, Duration timeout, long mark) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (this) {
             while (true) {
+                long index = linesSeen - lines.size();
                 for (String line : lines) {
-                    if (pattern.matcher(line).find()) {
+                    if (index++ >= mark && pattern.matcher(line).find()) {
                         return line;
                     }
                 }
@@ -170,6 +176,11 @@ public final class HostProcess {
             lines.removeFirst();
         }
         notifyAll();
+    }
+
+    /** A position in the output: lines printed from now on come after it. */
+    public synchronized long mark() {
+        return linesSeen;
     }
 
     /** Number of lines printed since start, including ones no longer kept. */
