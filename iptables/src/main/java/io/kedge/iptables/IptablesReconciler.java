@@ -196,31 +196,49 @@ public final class IptablesReconciler implements AutoCloseable {
         return removeAll(backends, Owner.of(chainPrefix), Clock.systemUTC());
     }
 
+    /**
+     * Stops the periodic resync and leaves the rules in place, e.g. for a restart: the next process
+     * with the same desired state finds its rules by their ids and applies nothing.
+     */
+    public void stop() {
+        ScheduledExecutorService executor;
+        lock.lock();
+        try {
+            executor = resync;
+            resync = null;
+        } finally {
+            lock.unlock();
+        }
+        if (executor == null) {
+            return;
+        }
+        // Let a running resync finish rather than interrupt it: its transaction is atomic anyway, but
+        // a finished one leaves a clear log.
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("iptables resync did not stop within 30 s; interrupting it");
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Stops the resync and removes everything of this owner's. Errors are logged, not thrown. */
     @Override
     public void close() {
-        ScheduledExecutorService executor;
         lock.lock();
         try {
             if (closed) {
                 return;
             }
             closed = true;
-            executor = resync;
-            resync = null;
         } finally {
             lock.unlock();
         }
-        if (executor != null) {
-            executor.shutdownNow();
-            try {
-                if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                    log.warn("iptables resync did not stop within 30 s");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stop();
         try {
             SyncReport report = cleanup();
             log.info("removed the iptables rules of {} ({} changes)", owner.chainPrefix(), report.changes().size());
@@ -282,8 +300,8 @@ public final class IptablesReconciler implements AutoCloseable {
             }
         }
         if (report.changed()) {
-            log.info("iptables {}: {} transaction(s) repaired {} difference(s)", trigger.name().toLowerCase(java.util.Locale.ROOT),
-                    report.transactions(), report.changes().size());
+            log.info("iptables {}: {} change(s) applied in {} transaction(s)", trigger.name().toLowerCase(java.util.Locale.ROOT),
+                    report.changes().size(), report.transactions());
             report.changes().forEach(c -> log.info("  {}", c));
         }
         notify(() -> listener.synced(report));

@@ -337,6 +337,24 @@ class IptablesReconcilerTest {
     }
 
     @Test
+    void stopKeepsTheRulesAndTheNextRunAppliesNothing() {
+        IptablesReconciler first = reconciler(Backends.of(v4, v6), Duration.ofMillis(20));
+        first.update(TestStates.services(WEB, DNS));
+        first.start();
+        first.stop();
+        String installed = v4.dump(null);
+        v4.clearRecords();
+
+        IptablesReconciler next = reconciler(Backends.of(v4, v6), Duration.ofSeconds(30));
+        assertThat(next.update(TestStates.services(WEB, DNS)).changed()).isFalse();
+        assertThat(v4.restores()).isEmpty();
+        assertThat(v4.dump(null)).isEqualTo(installed);
+        next.close();
+        first.close();
+        assertThat(v4.dump(null)).doesNotContain("KEDGE");
+    }
+
+    @Test
     void closeAndCleanupAllRemoveEverythingOfTheOwnerOnly() {
         v4.simulate("*nat\n:KUBE-SERVICES - [0:0]\n-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\nCOMMIT\n");
         reconciler.update(TestStates.services(WEB));

@@ -161,6 +161,18 @@ abstract class ReconcilerScenarios {
     }
 
     @Test
+    void aRestartedProcessFindsItsRulesAndAppliesNothing() {
+        IptablesReconciler previous = reconciler(Duration.ofSeconds(30));
+        previous.update(dualStack());
+        previous.stop();
+        String installed = iptables.save(IpFamily.V4, null);
+
+        SyncReport report = reconciler.update(dualStack());
+        assertThat(report.changed()).as("ids are content hashes, the same in every run: %s", report.changes()).isFalse();
+        assertThat(iptables.save(IpFamily.V4, null)).isEqualTo(installed);
+    }
+
+    @Test
     void syncRepairsRulesDeletedByHandAndSoDoesThePeriodicResync() {
         DesiredState desired = dualStack();
         reconciler.update(desired);
