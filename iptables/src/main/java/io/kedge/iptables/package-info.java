@@ -61,6 +61,7 @@
  * ...
  * iptables.stats();           // applies, repairs, failures, last error, last sync time
  * iptables.close();           // stop resyncing and remove every chain and jump of KEDGE-
+ *                             // (or stop(): keep the rules for the next run, which then applies nothing)
  * }</pre>
  * {@link io.kedge.iptables.IptablesReconciler#cleanupAll(io.kedge.iptables.backend.Backends, String)}
  * removes everything of a prefix without a reconciler (e.g. a {@code --cleanup} command).
