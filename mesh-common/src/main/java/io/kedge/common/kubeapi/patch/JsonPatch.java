@@ -3,6 +3,8 @@ package io.kedge.common.kubeapi.patch;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.zjsonpatch.JsonPatchException;
 import io.kedge.common.kubeapi.ApiException;
+import io.fabric8.zjsonpatch.CompatibilityFlags;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -19,7 +21,8 @@ public final class JsonPatch {
     public static JsonNode apply(JsonNode target, JsonNode patch) {
         validate(patch);
         try {
-            return io.fabric8.zjsonpatch.JsonPatch.apply(patch, target);
+            // Removing what is not there is an error, as in RFC 6902 and Kubernetes.
+            return io.fabric8.zjsonpatch.JsonPatch.apply(patch, target, EnumSet.of(CompatibilityFlags.FORBID_REMOVE_MISSING_OBJECT));
         } catch (JsonPatchException | IllegalArgumentException e) {
             throw new ApiException(422, "Invalid", "the JSON patch cannot be applied: " + e.getMessage());
         }
