@@ -176,8 +176,13 @@ public final class ObjectRules {
             setOrRemove(meta, owned, old.get(owned));
         }
         meta.remove("selfLink");
-        long generation = old.path("generation").asLong(1);
-        meta.put("generation", specChanged(stored, result) ? generation + 1 : generation);
+        long generation = old.path("generation").asLong(1) + (specChanged(stored, result) ? 1 : 0);
+        // As an int when it fits: that is how it reads back from JSON, and trees compare by node type.
+        if (generation <= Integer.MAX_VALUE) {
+            meta.put("generation", (int) generation);
+        } else {
+            meta.put("generation", generation);
+        }
         return result;
     }
 
