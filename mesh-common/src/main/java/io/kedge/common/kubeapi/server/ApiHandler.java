@@ -414,6 +414,14 @@ final class ApiHandler extends Handler.Abstract {
 
     private void watch(Call call, ResourceType type, String namespace, String name) {
         requireVerb(type, "watch");
+        // Jetty consumes the Upgrade header it cannot honour; the WebSocket key tells the handshake apart.
+        if (call.request.getHeaders().get("Sec-WebSocket-Key") != null) {
+            // Watches are served as HTTP streams only. A WebSocket handshake gets a complete, empty 200
+            // (a watch that ended at once): clients such as fabric8 then fall back to HTTP streaming,
+            // where an answer that never completes would leave their handshake waiting.
+            send(call, 200, "application/json", new byte[0]);
+            return;
+        }
         Renderer renderer = renderer(call, type);
         LabelSelector labels = LabelSelector.parse(call.param("labelSelector"));
         String fieldText = call.param("fieldSelector");

@@ -55,7 +55,7 @@ public final class KubeApiServer implements AutoCloseable {
         threads.setName("kubeapi");
         threads.setDaemon(true);
         server = new Server(threads);
-        server.setStopTimeout(2000);
+        server.setStopTimeout(1000);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
@@ -114,11 +114,19 @@ public final class KubeApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        // No new requests first, so that clients reconnecting from an ended watch find the port
+        // closed rather than a server whose store is going away; then end the open watches.
+        try {
+            connector.stop();
+        } catch (Exception e) {
+            log.debug("closing the listening socket failed: {}", e.toString());
+        }
         handler.finishWatches();
         try {
             server.stop();
         } catch (Exception e) {
-            log.warn("stopping the API server failed: {}", e.toString());
+            // A graceful stop times out when clients keep connections open; they are closed anyway.
+            log.debug("the API server stopped with connections still open: {}", e.toString());
         }
         scheduler.shutdownNow();
     }
