@@ -1,0 +1,120 @@
+package io.kedge.cloud;
+
+import io.kedge.cloud.config.CloudcoreConfig;
+import io.kedge.common.admin.AdminServer;
+import io.kedge.common.cli.VersionProvider;
+import io.kedge.common.config.ConfigException;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cloudcore-lite process: the admin endpoint, then every enabled module in order (standalone store
+ * and API, endpoints controller), stopped in reverse. A module that fails to start stops what started
+ * before it.
+ */
+public final class Cloudcore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cloudcore.class);
+
+    private final CloudcoreConfig config;
+    private final PrometheusRegistry metrics = new PrometheusRegistry();
+    private final List<CloudModule> modules = new ArrayList<>();
+    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final Instant startedAt = Instant.now();
+    private StandaloneModule standalone;
+    private AdminServer admin;
+    private boolean closed;
+
+    public Cloudcore(CloudcoreConfig config) {
+        this.config = config;
+        CloudcoreConfig.Modules m = config.modules();
+        if (m.standalone().enable()) {
+            standalone = new StandaloneModule(m.standalone(), Path.of(config.dataDir()), metrics);
+            modules.add(standalone);
+        }
+        if (m.endpointsController().enable()) {
+            if (standalone == null) {
+                throw new ConfigException("modules.endpointsController.enable", true,
+                        "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
+            }
+            modules.add(new EndpointsModule(standalone::store, Duration.ofSeconds(m.endpointsController().resyncSeconds()), metrics));
+        }
+        if (modules.isEmpty()) {
+            throw new ConfigException("modules", null, "no module is enabled");
+        }
+    }
+
+    public void start() throws Exception {
+        try {
+            admin = new AdminServer(StandaloneModule.hostPort(config.admin().listen()), metrics);
+        } catch (IOException e) {
+            throw new ConfigException("admin.listen", config.admin().listen(), "cannot listen: " + e.getMessage());
+        }
+        stopOrder.push(admin);
+        try {
+            for (CloudModule module : modules) {
+                module.start();
+                stopOrder.push(module);
+                admin.check(module.name(), module::problem);
+                log.info("module {} started", module.name());
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+        admin.json("/debug/status", this::status);
+    }
+
+    /** The standalone module, when enabled. */
+    public StandaloneModule standalone() {
+        return standalone;
+    }
+
+    public AdminServer admin() {
+        return admin;
+    }
+
+    public PrometheusRegistry metrics() {
+        return metrics;
+    }
+
+    Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("version", VersionProvider.version());
+        s.put("startedAt", startedAt.toString());
+        s.put("dataDir", config.dataDir());
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (CloudModule module : modules) {
+            m.put(module.name(), module.status());
+        }
+        s.put("modules", m);
+        return s;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!stopOrder.isEmpty()) {
+            AutoCloseable next = stopOrder.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
+            }
+        }
+        log.info("cloudcore-lite stopped");
+    }
+}

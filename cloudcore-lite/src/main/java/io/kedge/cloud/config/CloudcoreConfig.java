@@ -1,0 +1,114 @@
+package io.kedge.cloud.config;
+
+import static io.kedge.common.config.ConfigException.require;
+
+import io.kedge.common.config.YamlConfig;
+import java.nio.file.Path;
+
+/**
+ * cloudcore-lite's configuration file. Every key is optional; the defaults run the standalone mode on
+ * one machine: the embedded store with its Kubernetes API on 127.0.0.1:6443 (plain HTTP, loopback only)
+ * and the endpoints controller. {@code modules} has one entry per module, as KubeEdge's cloudcore.yaml
+ * does; modules added later (cloudHub, bootstrap, syncController) take their place beside these.
+ *
+ * <pre>
+ * dataDir: /var/lib/kedge-cloudcore
+ * admin: {listen: 127.0.0.1:10561}
+ * modules:
+ *   standalone:
+ *     enable: true
+ *     listen: 127.0.0.1:6443
+ *     serviceClusterIPRange: 198.18.0.0/16
+ *     tls: {certFile: server.crt, keyFile: server.key}
+ *     tokenFile: tokens.txt
+ *   endpointsController: {enable: true, resyncSeconds: 300}
+ * </pre>
+ */
+public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
+    public static final String DEFAULT_DATA_DIR = "/var/lib/kedge-cloudcore";
+
+    public CloudcoreConfig {
+        dataDir = dataDir == null || dataDir.isBlank() ? DEFAULT_DATA_DIR : dataDir;
+        admin = admin == null ? Admin.DEFAULT : admin;
+        modules = modules == null ? Modules.DEFAULT : modules;
+    }
+
+    public static CloudcoreConfig defaults() {
+        return new CloudcoreConfig(null, null, null);
+    }
+
+    public static CloudcoreConfig load(Path file) {
+        return YamlConfig.load(file, CloudcoreConfig.class);
+    }
+
+    /** Health, readiness and Prometheus metrics. */
+    public record Admin(String listen) {
+        public static final Admin DEFAULT = new Admin(null);
+
+        public Admin {
+            listen = listen == null ? "127.0.0.1:10561" : listen;
+            requireHostPort("listen", listen);
+        }
+    }
+
+    public record Modules(Standalone standalone, EndpointsController endpointsController) {
+        public static final Modules DEFAULT = new Modules(null, null);
+
+        public Modules {
+            standalone = standalone == null ? Standalone.DEFAULT : standalone;
+            endpointsController = endpointsController == null ? EndpointsController.DEFAULT : endpointsController;
+        }
+    }
+
+    /**
+     * The embedded store (SQLite in {@code dataDir}) and its Kubernetes-compatible API. TLS when
+     * {@code tls} names a PEM certificate (chain) and key; bearer tokens when {@code tokenFile} names a
+     * file of tokens (one per line, or Kubernetes' {@code token,user,uid} CSV).
+     */
+    public record Standalone(Boolean enable, String listen, String serviceClusterIPRange, Boolean autoCreateNamespaces,
+                             Integer eventWindow, Long maxBodyBytes, Integer maxWatchSeconds, Tls tls, String tokenFile) {
+        public static final Standalone DEFAULT = new Standalone(null, null, null, null, null, null, null, null, null);
+
+        public Standalone {
+            enable = enable == null || enable;
+            listen = listen == null ? "127.0.0.1:6443" : listen;
+            serviceClusterIPRange = serviceClusterIPRange == null ? "198.18.0.0/16" : serviceClusterIPRange;
+            autoCreateNamespaces = autoCreateNamespaces != null && autoCreateNamespaces;
+            eventWindow = eventWindow == null ? 10_000 : eventWindow;
+            maxBodyBytes = maxBodyBytes == null ? 3L * 1024 * 1024 : maxBodyBytes;
+            maxWatchSeconds = maxWatchSeconds == null ? 1800 : maxWatchSeconds;
+            requireHostPort("listen", listen);
+            require(serviceClusterIPRange.matches("\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}"), "serviceClusterIPRange", serviceClusterIPRange,
+                    "must be an IPv4 CIDR such as 198.18.0.0/16");
+            require(eventWindow >= 100 && eventWindow <= 1_000_000, "eventWindow", eventWindow, "must be between 100 and 1000000");
+            require(maxBodyBytes >= 1024 && maxBodyBytes <= 64L * 1024 * 1024, "maxBodyBytes", maxBodyBytes,
+                    "must be between 1024 and 67108864");
+            require(maxWatchSeconds >= 10 && maxWatchSeconds <= 86_400, "maxWatchSeconds", maxWatchSeconds,
+                    "must be between 10 and 86400");
+        }
+    }
+
+    public record Tls(String certFile, String keyFile) {
+        public Tls {
+            require(certFile != null && !certFile.isBlank(), "certFile", certFile, "is required with tls");
+            require(keyFile != null && !keyFile.isBlank(), "keyFile", keyFile, "is required with tls");
+        }
+    }
+
+    /** Derives EndpointSlices and Endpoints from Services and Pods (and mirrors hand-written Endpoints). */
+    public record EndpointsController(Boolean enable, Integer resyncSeconds) {
+        public static final EndpointsController DEFAULT = new EndpointsController(null, null);
+
+        public EndpointsController {
+            enable = enable == null || enable;
+            resyncSeconds = resyncSeconds == null ? 300 : resyncSeconds;
+            require(resyncSeconds >= 1 && resyncSeconds <= 86_400, "resyncSeconds", resyncSeconds, "must be between 1 and 86400");
+        }
+    }
+
+    static void requireHostPort(String key, String value) {
+        int colon = value.lastIndexOf(':');
+        require(colon > 0 && value.substring(colon + 1).matches("\\d{1,5}") && Integer.parseInt(value.substring(colon + 1)) <= 65535,
+                key, value, "must be HOST:PORT");
+    }
+}
