@@ -85,6 +85,8 @@ public final class Agent implements AutoCloseable {
             dns.start();
             stopOrder.push(dns);
             admin.check("dns", dns::problem);
+            admin.json("/debug/dns", () -> Map.of("zone", config.modules().edgeDNS().zone(), "listen", String.valueOf(dns.udpAddress()),
+                    "upstreams", dns.upstreamServers().stream().map(String::valueOf).toList(), "records", dns.records()));
             log.info("DNS on {} (udp) and {} (tcp); upstreams {}", dns.udpAddress(), dns.tcpAddress(), dns.upstreamServers());
         }
 

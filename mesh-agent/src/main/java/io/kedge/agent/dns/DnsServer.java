@@ -62,6 +62,7 @@ public final class DnsServer implements AutoCloseable {
     private volatile InetSocketAddress udpAddress;
     private volatile InetSocketAddress tcpAddress;
     private volatile boolean running;
+    private volatile ClusterZone zone;
 
     /**
      * @param config   settings
@@ -92,7 +93,7 @@ public final class DnsServer implements AutoCloseable {
                     config.serveStaleSeconds(), System::nanoTime);
             forwarder = new Forwarder(upstreams, new UpstreamClient(group, transport), cache, metrics, System::nanoTime,
                     config.upstreamTimeoutMillis(), config.maxInFlight(), config.udpPayloadSize());
-            ClusterZone zone = new ClusterZone(config.zoneName(), config.ttlSeconds(), config.listenInetAddress(), catalog);
+            zone = new ClusterZone(config.zoneName(), config.ttlSeconds(), config.listenInetAddress(), catalog);
             QueryResolver resolver = new QueryResolver(zone, forwarder, config.udpPayloadSize());
             QueryHandler handler = new QueryHandler(resolver, metrics);
             TcpConnectionGuard guard = new TcpConnectionGuard(config.maxTcpConnections(), metrics);
@@ -210,6 +211,12 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /** Where the UDP listener is bound (its port is the actual one when the config said 0). */
+    /** Every record of the cluster zone as served now (zone-file lines), for {@code meshctl dns}. */
+    public List<String> records() {
+        ClusterZone z = zone;
+        return z == null ? List.of() : z.records();
+    }
+
     public InetSocketAddress udpAddress() {
         return udpAddress;
     }

@@ -44,6 +44,11 @@ public final class ClusterZone {
         return zone;
     }
 
+    /** Every record of the current catalog's zone (and its reverse names), in zone-file form. */
+    public List<String> records() {
+        return index().records();
+    }
+
     /** Whether {@code name} is the zone or below it. */
     public boolean contains(Name name) {
         return name.subdomain(zone);

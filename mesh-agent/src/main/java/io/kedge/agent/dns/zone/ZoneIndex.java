@@ -104,6 +104,15 @@ final class ZoneIndex {
         }
     }
 
+    /** Every record served, in zone-file form and sorted (for {@code meshctl dns}). */
+    List<String> records() {
+        List<String> out = new ArrayList<>();
+        names.values().forEach(n -> n.all().forEach(r -> out.add(r.toString())));
+        reverse.values().forEach(rs -> rs.forEach(r -> out.add(r.toString())));
+        out.sort(null);
+        return out;
+    }
+
     private void addService(Service s, Name svcZone) throws TextParseException {
         Name namespace = label(s.key().namespace(), svcZone);
         Name name = label(s.key().name(), namespace);
