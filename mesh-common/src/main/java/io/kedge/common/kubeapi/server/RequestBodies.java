@@ -38,16 +38,16 @@ final class RequestBodies {
     /** The raw body, at most {@code maxBytes}. */
     byte[] read(Request request) {
         long declared = request.getLength();
-        if (declared > maxBytes) {
-            throw tooLarge();
-        }
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (declared > maxBytes) {
+                throw tooLarge(in);
+            }
             byte[] buffer = new byte[(int) Math.min(maxBytes + 1, declared >= 0 ? declared + 1 : 64 * 1024)];
             int filled = 0;
             while (true) {
                 if (filled == buffer.length) {
                     if (buffer.length > maxBytes) {
-                        throw tooLarge();
+                        throw tooLarge(in);
                     }
                     buffer = Arrays.copyOf(buffer, (int) Math.min(maxBytes + 1, (long) buffer.length * 2));
                 }
@@ -57,7 +57,7 @@ final class RequestBodies {
                 }
                 filled += n;
                 if (filled > maxBytes) {
-                    throw tooLarge();
+                    throw tooLarge(in);
                 }
             }
             return Arrays.copyOf(buffer, filled);
@@ -94,6 +94,25 @@ final class RequestBodies {
         } catch (IOException e) {
             throw ApiException.badRequest("could not read the request body: " + e.getMessage());
         }
+    }
+
+    /**
+     * The refusal for an oversized body. The rest of the body is read and dropped first (up to a bound)
+     * so that closing the connection does not reset it before the client has read the 413.
+     */
+    private ApiException tooLarge(InputStream in) {
+        byte[] scratch = new byte[16 * 1024];
+        long drained = 0;
+        long bound = Math.max(4 * maxBytes, 1 << 20);
+        try {
+            int n;
+            while (drained < bound && (n = in.read(scratch)) >= 0) {
+                drained += n;
+            }
+        } catch (IOException ignored) {
+            // the client went away; the 413 is then moot
+        }
+        return tooLarge();
     }
 
     private ApiException tooLarge() {
