@@ -62,7 +62,9 @@ public final class BindingService {
         if (flags != 0 && !datagram) {
             return new Reply(withSoftware(StunMessage.errorFor(request, ErrorCode.BAD_REQUEST, "CHANGE-REQUEST needs UDP")), local);
         }
-        StunMessage.Builder answer = StunMessage.successFor(request).xorAddress(AttributeType.XOR_MAPPED_ADDRESS, client);
+        // MAPPED-ADDRESS too: RFC 5780 tools and older clients still read it.
+        StunMessage.Builder answer = StunMessage.successFor(request).xorAddress(AttributeType.XOR_MAPPED_ADDRESS, client)
+                .address(AttributeType.MAPPED_ADDRESS, client);
         InetSocketAddress from = local;
         if (endpoints.behaviourDiscovery()) {
             from = endpoints.changed(local, (flags & CHANGE_IP) != 0, (flags & CHANGE_PORT) != 0);

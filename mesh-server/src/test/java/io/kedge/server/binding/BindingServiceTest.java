@@ -37,6 +37,7 @@ class BindingServiceTest {
         assertThat(r.message().type()).isEqualTo(StunClass.SUCCESS);
         assertThat(r.message().transactionId()).isEqualTo(request.transactionId());
         assertThat(r.message().xorAddress(AttributeType.XOR_MAPPED_ADDRESS)).isEqualTo(CLIENT);
+        assertThat(r.message().address(AttributeType.MAPPED_ADDRESS)).isEqualTo(CLIENT);
         assertThat(r.message().string(AttributeType.SOFTWARE)).isEqualTo("sw");
         assertThat(r.message().has(AttributeType.OTHER_ADDRESS)).isFalse();
         // CHANGE-REQUEST cannot be honoured: 420 names it.
