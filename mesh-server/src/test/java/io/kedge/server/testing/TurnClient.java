@@ -69,6 +69,7 @@ public final class TurnClient implements Closeable {
     private final Map<Integer, InetSocketAddress> channels = new ConcurrentHashMap<>();
     private final AtomicLong receivedCount = new AtomicLong();
     private final AtomicLong receivedBytes = new AtomicLong();
+    private final AtomicLong direct = new AtomicLong();
     private final Thread reader;
     private volatile boolean closed;
     private volatile Receiver receiver;
@@ -148,6 +149,16 @@ public final class TurnClient implements Closeable {
 
     public long receivedBytes() {
         return receivedBytes.get();
+    }
+
+    /** Datagrams that reached this client's socket from anywhere but the relay. */
+    public long directCount() {
+        return direct.get();
+    }
+
+    /** Sends {@code data} straight to {@code target} from the client's UDP socket, bypassing the relay. */
+    public void sendDirect(InetSocketAddress target, byte[] data) throws IOException {
+        udp.send(new DatagramPacket(data, data.length, target));
     }
 
     public void onData(Receiver r) {
@@ -324,6 +335,10 @@ public final class TurnClient implements Closeable {
                 while (!closed) {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     udp.receive(p);
+                    if (!server.equals(p.getSocketAddress())) {
+                        direct.incrementAndGet(); // not through the relay: a hole-punching attempt got through
+                        continue;
+                    }
                     handle(Arrays.copyOf(p.getData(), p.getLength()));
                 }
             } else {

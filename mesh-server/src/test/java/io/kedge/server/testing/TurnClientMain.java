@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * {@link TurnClient} driven over stdin/stdout, so that tests can run it inside a topology host:
+ * {@link TurnClient} driven over stdin/stdout, so that tests can run it inside a topology host.
+ * The answer to the n-th command (counting from 1) is prefixed with {@code #n }.
  *
  * <pre>
  * java ... TurnClientMain udp|tcp|tls SERVER_IP PORT USER PASSWORD
@@ -20,12 +21,15 @@ import java.util.Locale;
  * send CHANNEL COUNT SIZE    -> SENT COUNT       (ChannelData, numbered datagrams)
  * sendto IP:PORT COUNT SIZE  -> SENT COUNT       (Send indications)
  * echo                       -> OK echo          (every datagram received goes back the way it came)
- * stats                      -> STATS received=N bytes=B
+ * punch IP:PORT COUNT        -> PUNCHED COUNT    (UDP straight to IP:PORT, 50 ms apart, not relayed)
+ * stats                      -> STATS received=N bytes=B direct=D
  * refresh LIFETIME           -> OK refresh GRANTED
  * quit
  * </pre>
  */
 public final class TurnClientMain {
+    private static int sequence;
+
     private TurnClientMain() {
     }
 
@@ -47,6 +51,7 @@ public final class TurnClientMain {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null) {
+                sequence++;
                 String[] w = line.strip().split("\\s+");
                 switch (w[0]) {
                     case "permit" -> request("permit", () -> client.createPermission(parse(w[1])));
@@ -56,14 +61,14 @@ public final class TurnClientMain {
                         for (int i = 0; i < count; i++) {
                             client.sendChannel(Integer.decode(w[1]), numbered(i, Integer.parseInt(w[3])));
                         }
-                        say("SENT " + count);
+                        answer("SENT " + count);
                     }
                     case "sendto" -> {
                         int count = Integer.parseInt(w[2]);
                         for (int i = 0; i < count; i++) {
                             client.send(parse(w[1]), numbered(i, Integer.parseInt(w[3])));
                         }
-                        say("SENT " + count);
+                        answer("SENT " + count);
                     }
                     case "echo" -> {
                         client.onData(r -> {
@@ -73,14 +78,23 @@ public final class TurnClientMain {
                                 System.err.println("echo failed: " + e);
                             }
                         });
-                        say("OK echo");
+                        answer("OK echo");
                     }
-                    case "stats" -> say("STATS received=" + client.receivedCount() + " bytes=" + client.receivedBytes());
-                    case "refresh" -> request("refresh", () -> say("OK refresh " + client.refresh(Long.parseLong(w[1]))));
+                    case "punch" -> {
+                        int count = Integer.parseInt(w[2]);
+                        for (int i = 0; i < count; i++) {
+                            client.sendDirect(parse(w[1]), numbered(i, 16));
+                            Thread.sleep(50);
+                        }
+                        answer("PUNCHED " + count);
+                    }
+                    case "stats" -> answer("STATS received=" + client.receivedCount() + " bytes=" + client.receivedBytes()
+                            + " direct=" + client.directCount());
+                    case "refresh" -> request("refresh", () -> answer("OK refresh " + client.refresh(Long.parseLong(w[1]))));
                     case "quit" -> {
                         return;
                     }
-                    default -> say("ERROR unknown command " + w[0]);
+                    default -> answer("ERROR unknown command " + w[0]);
                 }
             }
         }
@@ -95,12 +109,12 @@ public final class TurnClientMain {
         try {
             step.run();
             if (!name.equals("refresh")) {
-                say("OK " + name);
+                answer("OK " + name);
             }
         } catch (TurnClient.TurnError e) {
-            say("ERROR " + name + " " + e.code);
+            answer("ERROR " + name + " " + e.code);
         } catch (IOException e) {
-            say("ERROR " + name + " " + e.getMessage());
+            answer("ERROR " + name + " " + e.getMessage());
         }
     }
 
@@ -117,6 +131,10 @@ public final class TurnClientMain {
 
     static String format(InetSocketAddress a) {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    private static void answer(String line) {
+        say("#" + sequence + " " + line);
     }
 
     private static synchronized void say(String line) {
