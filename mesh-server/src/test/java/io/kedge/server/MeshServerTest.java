@@ -142,6 +142,29 @@ class MeshServerTest {
     }
 
     @Test
+    void aBurstOverStreamsIsRelayedWithoutOverflowingTheConnection() throws Exception {
+        for (Transport t : List.of(Transport.TCP, Transport.TLS)) {
+            try (TurnClient a = client(t); TurnClient b = client(t)) {
+                TurnCredentials ca = credentials("burst-a-" + t);
+                TurnCredentials cb = credentials("burst-b-" + t);
+                a.allocate(ca.username(), ca.password());
+                b.allocate(cb.username(), cb.password());
+                b.createPermission(a.relayedAddress());
+                a.channelBind(0x4000, b.relayedAddress());
+                long dropsBefore = server.metrics().drops(io.kedge.server.metrics.RelayMetrics.Drop.CLIENT_BACKPRESSURE);
+                for (int i = 0; i < 1000; i++) {
+                    a.sendChannel(0x4000, payload(300, i));
+                }
+                java.util.function.LongSupplier drops = () ->
+                        server.metrics().drops(io.kedge.server.metrics.RelayMetrics.Drop.CLIENT_BACKPRESSURE) - dropsBefore;
+                await().atMost(Duration.ofSeconds(20)).until(() -> b.receivedCount() + drops.getAsLong() >= 1000);
+                // A receiver that keeps reading loses (almost) nothing to the relay's own buffering.
+                assertThat(b.receivedCount()).as("%s, %d dropped for backpressure", t, drops.getAsLong()).isGreaterThanOrEqualTo(950);
+            }
+        }
+    }
+
+    @Test
     void badExpiredOrMissingCredentialsAreRefused() throws Exception {
         TurnCredentials good = credentials("agent-x");
         try (TurnClient c = client(Transport.UDP)) {

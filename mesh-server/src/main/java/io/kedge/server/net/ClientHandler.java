@@ -109,7 +109,7 @@ final class ClientHandler extends SimpleChannelInboundHandler<Inbound> {
         if (from == null) {
             link.sendMessage(reply.message(), null);
         } else {
-            from.writeAndFlush(new Outbound.Message(reply.message(), null, stun.sender()), from.voidPromise());
+            WriteBatcher.write(from, new Outbound.Message(reply.message(), null, stun.sender()));
         }
     }
 

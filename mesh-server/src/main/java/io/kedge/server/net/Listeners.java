@@ -63,6 +63,9 @@ public final class Listeners implements AutoCloseable {
     }
 
     public void start() throws InterruptedException {
+        log.info("UDP sends: {}", !transport.isEpoll() ? "one datagram per send (nio)"
+                : GsoCoalescer.supported() ? "batched per loop round (sendmmsg), equal-sized runs as UDP GSO"
+                : "batched per loop round (sendmmsg), no UDP GSO on this kernel");
         try {
             int port = settings.port();
             if (settings.udp()) {
@@ -116,6 +119,9 @@ public final class Listeners implements AutoCloseable {
                     .handler(new ChannelInitializer<DatagramChannel>() {
                         @Override
                         protected void initChannel(DatagramChannel ch) {
+                            if (transport.isEpoll() && GsoCoalescer.supported()) {
+                                ch.pipeline().addLast("gso", new GsoCoalescer());
+                            }
                             ch.pipeline().addLast("decoder", new DatagramDecoder(metrics))
                                     .addLast("encoder", new OutboundEncoder(false))
                                     .addLast("handler", new ClientHandler(ClientTransport.UDP, turn, binding, udpSockets, metrics,

@@ -3,6 +3,7 @@ package io.kedge.server.net;
 import io.kedge.server.stun.IntegrityKey;
 import io.kedge.server.stun.StunMessage;
 import io.kedge.server.turn.ClientLink;
+import io.kedge.server.turn.ClientTransport;
 import io.kedge.server.turn.FiveTuple;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -34,7 +35,20 @@ final class NettyClientLink implements ClientLink {
 
     @Override
     public void sendMessage(StunMessage message, IntegrityKey key) {
-        channel.writeAndFlush(new Outbound.Message(message, key, fiveTuple.client()), channel.voidPromise());
+        send(new Outbound.Message(message, key, fiveTuple.client()));
+    }
+
+    /**
+     * Over TLS every message is flushed on its own, in a TLS record of its own: batched writes
+     * would share records, which is legal, but coturn's turnutils_uclient was seen to lose messages then
+     * (the relay counted them all sent).
+     */
+    private void send(Object msg) {
+        if (fiveTuple.transport() == ClientTransport.TLS) {
+            channel.writeAndFlush(msg, channel.voidPromise());
+        } else {
+            WriteBatcher.write(channel, msg);
+        }
     }
 
     @Override
@@ -44,7 +58,7 @@ final class NettyClientLink implements ClientLink {
             data.release();
             return false;
         }
-        channel.writeAndFlush(new Outbound.Data(channelNumber, peer, data, fiveTuple.client()), channel.voidPromise());
+        send(new Outbound.Data(channelNumber, peer, data, fiveTuple.client()));
         return true;
     }
 

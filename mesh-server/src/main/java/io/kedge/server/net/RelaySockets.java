@@ -6,6 +6,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -36,6 +37,7 @@ public final class RelaySockets implements RelaySocketFactory {
     private final int minPort;
     private final int maxPort;
     private final Set<Integer> inUse = ConcurrentHashMap.newKeySet();
+    private final boolean gso;
 
     public RelaySockets(NetTransport transport, InetAddress bindAddress, int minPort, int maxPort) {
         if (minPort < 1 || maxPort > 65535 || minPort > maxPort) {
@@ -45,6 +47,7 @@ public final class RelaySockets implements RelaySocketFactory {
         this.bindAddress = bindAddress;
         this.minPort = minPort;
         this.maxPort = maxPort;
+        this.gso = transport.isEpoll() && GsoCoalescer.supported();
     }
 
     public int portsInUse() {
@@ -65,7 +68,15 @@ public final class RelaySockets implements RelaySocketFactory {
         NettyRelaySocket socket = new NettyRelaySocket();
         new Bootstrap().group(loop).channelFactory(transport.datagram())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .handler(socket.inbound())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (gso) {
+                            ch.pipeline().addLast("gso", new GsoCoalescer());
+                        }
+                        ch.pipeline().addLast("peers", socket.inbound());
+                    }
+                })
                 .bind(bindAddress, port).addListener(f -> {
                     if (f.isSuccess()) {
                         Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
@@ -137,7 +148,7 @@ public final class RelaySockets implements RelaySocketFactory {
                 data.release(); // a datagram the kernel cannot take now is dropped, not queued
                 return;
             }
-            channel.writeAndFlush(new DatagramPacket(data, peer), channel.voidPromise());
+            WriteBatcher.write(channel, new DatagramPacket(data, peer));
         }
 
         @Override

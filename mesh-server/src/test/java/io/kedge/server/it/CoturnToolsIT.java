@@ -8,6 +8,7 @@ import io.kedge.common.exec.CommandRunner;
 import io.kedge.server.MeshServer;
 import io.kedge.server.auth.SharedSecretCredentials;
 import io.kedge.server.config.ServerConfig;
+import io.kedge.server.metrics.RelayMetrics;
 import io.kedge.server.policy.RegisteredPeers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,13 +106,26 @@ class CoturnToolsIT {
         for (List<String> variant : variants) {
             List<String> options = new ArrayList<>(variant);
             options.addAll(List.of("-y", "-c", "-n", "40", "-m", "2", "-l", "300", "-W", SECRET, "-u", "agent-interop"));
+            long refusedBefore = server.metrics().drops(RelayMetrics.Drop.NO_PERMISSION);
             String out = uclient(options.toArray(String[]::new));
             int[] t = totals(out);
+            long refused = server.metrics().drops(RelayMetrics.Drop.NO_PERMISSION) - refusedBefore;
             assertThat(t[0]).as("sent with %s:\n%s", variant, out).isEqualTo(80);
-            assertThat(t[1]).as("received with %s:\n%s", variant, out).isEqualTo(80);
-            assertThat(out).contains("Total lost packets 0 (0.000000%)");
+            // uclient -y starts sending as soon as its own side is set up; a datagram that overtakes the
+            // other side's permission is dropped by the relay, as it must be. Nothing else may go missing.
+            assertThat(t[1]).as("received with %s:\n%s", variant, out).isGreaterThanOrEqualTo(72);
+            assertThat(t[1] + refused).as("received plus refused for lack of permission, with %s; drops: %s\n%s", variant,
+                    drops(), out).isGreaterThanOrEqualTo(80);
         }
         assertThat(server.metrics().relayedBytes(false) - before).as("bytes relayed to clients").isGreaterThanOrEqualTo(3L * 80 * 300);
+    }
+
+    static String drops() {
+        StringBuilder sb = new StringBuilder();
+        for (RelayMetrics.Drop d : RelayMetrics.Drop.values()) {
+            sb.append(d).append('=').append(server.metrics().drops(d)).append(' ');
+        }
+        return sb.toString();
     }
 
     @Test
