@@ -99,7 +99,8 @@ rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 
 load() { # port sessions size window seconds -> RESULT line
     in_ns client timeout 120 java -Xmx256m -cp "$LOAD_CP" io.kedge.server.testing.RelayLoad throughput \
-        "$RELAY_IP" "$1" "$SECRET" "$PEER_IP:3480" "$2" "$3" "$5" "$4" 2>&1 | grep '^RESULT' || echo "RESULT failed"
+        "$RELAY_IP" "$1" "$SECRET" "$PEER_IP:3480" "$2" "$3" "$5" "$4" > "$WORK/load.out" 2>&1 || true
+    grep '^RESULT' "$WORK/load.out" || echo "RESULT failed: $(grep -v '^RESULT' "$WORK/load.out" | tail -3 | tr '\n' ' ')"
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
@@ -147,17 +148,15 @@ log "memory with $ALLOCATIONS allocations"
 MEMORY="$WORK/memory.md"
 echo "| server (JVM options) | RSS idle | RSS with $ALLOCATIONS allocations | per allocation |" > "$MEMORY"
 echo "|---|---|---|---|" >> "$MEMORY"
-hold() { # port -> holds allocations until its stdin closes; prints HOLDING n
-    mkfifo "$WORK/hold.$1"
+hold() { # port -> holds the allocations for a while; waits until they are all there
     start client timeout 300 java -Xmx256m -cp "$LOAD_CP" io.kedge.server.testing.RelayLoad allocations \
-        "$RELAY_IP" "$1" "$SECRET" "$ALLOCATIONS" < "$WORK/hold.$1" > "$WORK/hold.$1.log" 2>&1
+        "$RELAY_IP" "$1" "$SECRET" "$ALLOCATIONS" 60 > "$WORK/hold.$1.log" 2>&1
     HOLDER=$!
-    exec 7> "$WORK/hold.$1"
     local i
     for i in $(seq 240); do grep -q "HOLDING\|Exception" "$WORK/hold.$1.log" && break; sleep 0.5; done
     grep -q "HOLDING $ALLOCATIONS" "$WORK/hold.$1.log" || kedge_die "holding allocations failed: $(tail -5 "$WORK/hold.$1.log")"
 }
-release() { exec 7>&-; wait "$HOLDER" 2>/dev/null || true; rm -f "$WORK/hold.$1"; }
+release() { stop_pid "$HOLDER"; }
 measure_memory() { # label pid port
     sleep 3
     local idle with

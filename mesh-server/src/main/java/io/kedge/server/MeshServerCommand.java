@@ -18,9 +18,10 @@ import picocli.CommandLine.Option;
 
 /** {@code mesh-server}: the relay, until stopped (SIGTERM/SIGINT). */
 @Command(name = "mesh-server", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = {"Kedge relay on a public address: STUN (RFC 8489, RFC 5780) and TURN (RFC 8656) over UDP, TCP and TLS.",
-                "Agents get short-lived credentials (coturn's use-auth-secret scheme) and may relay only to registered",
-                "agents and allowed networks. Flags override the configuration file."})
+        description = {"Kedge relay on a public address: STUN (RFC 8489, RFC 5780) and TURN (RFC 8656) over UDP, TCP and TLS. "
+                + "Agents get short-lived credentials (coturn's use-auth-secret scheme) and may relay only to registered "
+                + "agents and allowed networks.",
+                "Flags override the configuration file."})
 public final class MeshServerCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration file (optional).")
     Path config;
@@ -96,18 +97,28 @@ public final class MeshServerCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The configuration with the flags applied; a bad flag value is reported under its configuration key. */
     ServerConfig withFlags(ServerConfig c) {
-        ServerConfig.Listen l = c.listen();
-        l = new ServerConfig.Listen(listen != null ? listen : l.address(), port != null ? port : l.port(),
-                tlsPort != null ? tlsPort : l.tlsPort(), l.udp(), l.tcp(), !noTls && l.tls());
-        ServerConfig.Stun s = new ServerConfig.Stun(alternateAddress != null ? alternateAddress : c.stun().alternateAddress(),
-                alternatePort != null ? alternatePort : c.stun().alternatePort());
+        try {
+            return applyFlags(c);
+        } catch (ConfigException e) {
+            throw e.in("command line");
+        }
+    }
+
+    private ServerConfig applyFlags(ServerConfig c) {
+        ServerConfig.Listen l = under("listen", () -> new ServerConfig.Listen(listen != null ? listen : c.listen().address(),
+                port != null ? port : c.listen().port(), tlsPort != null ? tlsPort : c.listen().tlsPort(), c.listen().udp(),
+                c.listen().tcp(), !noTls && c.listen().tls()));
+        ServerConfig.Stun s = under("stun", () -> new ServerConfig.Stun(alternateAddress != null ? alternateAddress : c.stun().alternateAddress(),
+                alternatePort != null ? alternatePort : c.stun().alternatePort()));
         ServerConfig.Relay r = c.relay();
         List<String> allowed = new ArrayList<>(r.allowedPeers());
         allowed.addAll(allowedPeers);
-        r = new ServerConfig.Relay(relayAddress != null ? relayAddress : r.address(), publicAddress != null ? publicAddress : r.publicAddress(),
-                portRange != null ? portRange : r.portRange(), allowed, r.deniedPeers(), r.defaultLifetimeSeconds(), r.maxLifetimeSeconds(),
-                r.permissionLifetimeSeconds(), r.channelLifetimeSeconds(), r.maxPermissionsPerAllocation(), r.maxChannelsPerAllocation());
+        ServerConfig.Relay relay = under("relay", () -> new ServerConfig.Relay(relayAddress != null ? relayAddress : r.address(),
+                publicAddress != null ? publicAddress : r.publicAddress(), portRange != null ? portRange : r.portRange(), allowed,
+                r.deniedPeers(), r.defaultLifetimeSeconds(), r.maxLifetimeSeconds(), r.permissionLifetimeSeconds(),
+                r.channelLifetimeSeconds(), r.maxPermissionsPerAllocation(), r.maxChannelsPerAllocation()));
         ServerConfig.Auth a = c.auth();
         Map<String, String> allUsers = new LinkedHashMap<>(a.users());
         for (String u : users) {
@@ -117,10 +128,18 @@ public final class MeshServerCommand implements Callable<Integer> {
             }
             allUsers.put(u.substring(0, colon), u.substring(colon + 1));
         }
-        a = new ServerConfig.Auth(realm != null ? realm : a.realm(), a.sharedSecrets(),
-                sharedSecretFile != null ? sharedSecretFile : a.sharedSecretFile(), allUsers, a.nonceLifetimeSeconds());
-        return new ServerConfig(l, s, c.tls(), a, r, c.quotas(), c.tcp(), admin != null ? new ServerConfig.Admin(admin) : c.admin(),
-                threads != null ? threads : c.threads(), c.software());
+        ServerConfig.Auth auth = under("auth", () -> new ServerConfig.Auth(realm != null ? realm : a.realm(), a.sharedSecrets(),
+                sharedSecretFile != null ? sharedSecretFile : a.sharedSecretFile(), allUsers, a.nonceLifetimeSeconds()));
+        ServerConfig.Admin adm = admin != null ? under("admin", () -> new ServerConfig.Admin(admin)) : c.admin();
+        return new ServerConfig(l, s, c.tls(), auth, relay, c.quotas(), c.tcp(), adm, threads != null ? threads : c.threads(), c.software());
+    }
+
+    private static <T> T under(String section, java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (ConfigException e) {
+            throw e.under(section);
+        }
     }
 
     public static void main(String[] args) {

@@ -10,14 +10,11 @@ import io.kedge.server.stun.StunCodec;
 import io.kedge.server.stun.StunMessage;
 import io.kedge.server.stun.StunMethod;
 import io.kedge.server.stun.StunParseException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,12 +32,14 @@ import java.util.concurrent.locks.LockSupport;
  *   bytes in flight; after a 2 s warm-up it counts echoed bytes for SECONDS and prints
  *   RESULT sessions=.. size=.. seconds=.. echoed_bytes=.. mbit_per_s=.. packets_per_s=.. lost=..
  *   (every echoed byte crossed the relay twice: to the peer and back).
- * RelayLoad allocations SERVER_IP PORT SECRET COUNT
- *   holds COUNT allocations (one UDP socket each, one agent each) and prints "HOLDING COUNT",
- *   then keeps them until stdin closes or says "quit".
+ * RelayLoad allocations SERVER_IP PORT SECRET COUNT SECONDS
+ *   holds COUNT allocations (one UDP socket each, one agent each), prints "HOLDING COUNT" and
+ *   keeps them for SECONDS.
  * </pre>
  */
 public final class RelayLoad {
+    private static final String RUN = Long.toHexString(System.nanoTime() & 0xFFFFFF);
+
     private RelayLoad() {
     }
 
@@ -50,7 +49,7 @@ public final class RelayLoad {
             case "allocations" -> allocations(args);
             default -> {
                 System.err.println("usage: RelayLoad throughput SERVER_IP PORT SECRET PEER_IP:PORT SESSIONS SIZE SECONDS WINDOW\n"
-                        + "       RelayLoad allocations SERVER_IP PORT SECRET COUNT");
+                        + "       RelayLoad allocations SERVER_IP PORT SECRET COUNT SECONDS");
                 System.exit(2);
             }
         }
@@ -71,7 +70,8 @@ public final class RelayLoad {
         long[] sent = new long[sessions];
         AtomicLong[] received = new AtomicLong[sessions];
         for (int i = 0; i < sessions; i++) {
-            TurnCredentials c = secret.issue("bench-" + i, Duration.ofHours(1));
+            // Agents of their own per run: allocations of earlier runs must not count against quotas.
+            TurnCredentials c = secret.issue("bench-" + RUN + "-" + i, Duration.ofHours(1));
             TurnClient client = new TurnClient(TurnClient.Transport.UDP, server);
             client.allocate(c.username(), c.password());
             client.channelBind(0x4000, peer);
@@ -143,7 +143,14 @@ public final class RelayLoad {
         }
         System.out.printf(Locale.ROOT, "RESULT sessions=%d size=%d seconds=%.1f echoed_bytes=%d mbit_per_s=%.1f packets_per_s=%.0f lost=%d%n",
                 sessions, size, elapsed, bytes, bytes * 8 / elapsed / 1e6, packets / elapsed, totalLost);
-        clients.forEach(TurnClient::close);
+        for (TurnClient c : clients) {
+            try {
+                c.refresh(0); // give the allocation back rather than leave it to expire
+            } catch (IOException e) {
+                System.err.println("releasing an allocation: " + e.getMessage());
+            }
+            c.close();
+        }
     }
 
     private static void allocations(String[] a) throws Exception {
@@ -156,16 +163,12 @@ public final class RelayLoad {
                 DatagramSocket socket = new DatagramSocket(new InetSocketAddress(0));
                 socket.setSoTimeout(2000);
                 held.add(socket);
-                TurnCredentials c = secret.issue("holder-" + i, Duration.ofHours(1));
+                TurnCredentials c = secret.issue("holder-" + RUN + "-" + i, Duration.ofHours(1));
                 allocate(socket, server, c.username(), c.password());
             }
             System.out.println("HOLDING " + count);
             System.out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            String line;
-            while ((line = in.readLine()) != null && !line.strip().equals("quit")) {
-                // Wait: the allocations live as long as this process.
-            }
+            Thread.sleep(Long.parseLong(a[5]) * 1000);
         } finally {
             held.forEach(DatagramSocket::close);
         }
