@@ -1,0 +1,290 @@
+package io.kedge.server;
+
+import io.kedge.common.admin.AdminServer;
+import io.kedge.common.cli.VersionProvider;
+import io.kedge.common.config.ConfigException;
+import io.kedge.server.auth.CredentialIssuer;
+import io.kedge.server.auth.CredentialLookup;
+import io.kedge.server.auth.CredentialStore;
+import io.kedge.server.auth.LongTermAuthenticator;
+import io.kedge.server.auth.Nonces;
+import io.kedge.server.auth.SharedSecretCredentials;
+import io.kedge.server.auth.StaticUsers;
+import io.kedge.server.binding.BindingService;
+import io.kedge.server.binding.StunEndpoints;
+import io.kedge.server.config.ServerConfig;
+import io.kedge.server.metrics.RelayMetrics;
+import io.kedge.server.net.Listeners;
+import io.kedge.server.net.NetTransport;
+import io.kedge.server.net.RelaySockets;
+import io.kedge.server.net.TlsContexts;
+import io.kedge.server.policy.OwnAddresses;
+import io.kedge.server.policy.PeerPolicy;
+import io.kedge.server.policy.RegisteredPeers;
+import io.kedge.server.quota.Quotas;
+import io.kedge.server.turn.TurnService;
+import io.kedge.server.turn.TurnSettings;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay program: STUN (with RFC 5780 when an alternate address is configured) and TURN over
+ * UDP, TCP and TLS, the admin endpoint, and the housekeeping that expires allocations. What the
+ * later signaling part needs: {@link #credentialIssuer()} to hand relay credentials to registered
+ * agents, and a {@link RegisteredPeers} passed in to say which addresses those agents have.
+ */
+public final class MeshServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MeshServer.class);
+
+    private final ServerConfig config;
+    private final RegisteredPeers registeredPeers;
+    private final Clock clock;
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private RelayMetrics metrics;
+    private SharedSecretCredentials secretCredentials;
+    private TurnService turn;
+    private Listeners listeners;
+    private AdminServer admin;
+    private InetAddress relayAddress;
+    private InetAddress advertisedAddress;
+    private volatile boolean closed;
+
+    public MeshServer(ServerConfig config, RegisteredPeers registeredPeers) {
+        this(config, registeredPeers, Clock.systemUTC());
+    }
+
+    MeshServer(ServerConfig config, RegisteredPeers registeredPeers, Clock clock) {
+        this.config = config;
+        this.registeredPeers = registeredPeers;
+        this.clock = clock;
+    }
+
+    /** Binds every socket and starts serving; on failure nothing is left open. */
+    public void start() throws IOException, InterruptedException {
+        try {
+            startParts();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startParts() throws IOException, InterruptedException {
+        metrics = new RelayMetrics(registry);
+        CredentialStore credentials = credentials();
+        relayAddress = relayAddress();
+        advertisedAddress = config.relay().publicAddress() != null ? address(config.relay().publicAddress()) : relayAddress;
+
+        NetTransport transport = NetTransport.best();
+        EventLoopGroup group = transport.newGroup(config.threads(), "relay");
+        stopOrder.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
+
+        OwnAddresses own = OwnAddresses.ofThisHost();
+        PeerPolicy policy = new PeerPolicy(List.copyOf(new LinkedHashSet<>(List.of(relayAddress, advertisedAddress))), own,
+                config.relay().allowedNetworks(), config.relay().deniedNetworks(), registeredPeers);
+        ServerConfig.Relay r = config.relay();
+        TurnSettings settings = new TurnSettings(Duration.ofSeconds(r.defaultLifetimeSeconds()), Duration.ofSeconds(r.maxLifetimeSeconds()),
+                Duration.ofSeconds(r.permissionLifetimeSeconds()), Duration.ofSeconds(r.channelLifetimeSeconds()),
+                r.maxPermissionsPerAllocation(), r.maxChannelsPerAllocation(), advertisedAddress, config.software());
+        ServerConfig.Quotas q = config.quotas();
+        Quotas quotas = new Quotas(q.allocationsPerUser(), q.maxAllocations(), q.bandwidthBytesPerSecond(), q.burstBytes());
+        LongTermAuthenticator authenticator = new LongTermAuthenticator(config.auth().realm(), credentials,
+                new Nonces(Duration.ofSeconds(config.auth().nonceLifetimeSeconds())), clock);
+        turn = new TurnService(settings, authenticator, policy, quotas,
+                new RelaySockets(transport, relayAddress, r.minPort(), r.maxPort()), metrics, System::nanoTime);
+        stopOrder.push(turn::close);
+
+        ServerConfig.Listen l = config.listen();
+        InetAddress listenAddress = address(l.address());
+        InetAddress alternate = config.stun().alternateAddress() == null ? null : address(config.stun().alternateAddress());
+        BindingService binding = new BindingService(new StunEndpoints(listenAddress, l.port(), alternate, config.stun().alternatePort()),
+                config.software());
+        SslContext tls = l.tls() ? tlsContext() : null;
+        listeners = new Listeners(transport, group, new Listeners.Settings(listenAddress, l.port(), l.tlsPort(), l.udp(), l.tcp(), tls,
+                alternate, config.stun().alternatePort(), config.threads(), config.tcp().idleTimeoutSeconds(),
+                config.tcp().maxConnections(), config.software()), turn, binding, metrics);
+        listeners.start();
+        stopOrder.push(listeners);
+
+        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread t = new Thread(runnable, "relay-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        housekeeping.scheduleWithFixedDelay(turn::expire, 1, 1, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(own::refresh, 30, 30, TimeUnit.SECONDS);
+        stopOrder.push(housekeeping::shutdownNow);
+
+        ServerConfig.Admin a = config.admin();
+        admin = new AdminServer(new InetSocketAddress(a.host(), a.port()), registry);
+        stopOrder.push(admin);
+        admin.check("listeners", () -> listeners.healthy() ? null : "a listening socket is closed");
+        admin.json("/debug/allocations", turn::describe);
+        admin.json("/debug/status", this::status);
+        log.info("mesh-server {} ({}): relaying on {} (advertised {}), ports {}, realm {}", VersionProvider.version(), transport,
+                relayAddress.getHostAddress(), advertisedAddress.getHostAddress(), r.portRange(), config.auth().realm());
+    }
+
+    private CredentialStore credentials() throws IOException {
+        ServerConfig.Auth auth = config.auth();
+        List<String> secrets = new ArrayList<>();
+        if (auth.sharedSecretFile() != null) {
+            Path file = Path.of(auth.sharedSecretFile());
+            if (!Files.isRegularFile(file)) {
+                throw new ConfigException("auth.sharedSecretFile", auth.sharedSecretFile(), "file does not exist");
+            }
+            // One secret per line; the first issues credentials, the others are still accepted (rotation).
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    ConfigException.require(line.strip().length() >= 16, "auth.sharedSecretFile", auth.sharedSecretFile(),
+                            "secrets must be at least 16 characters");
+                    secrets.add(line.strip());
+                }
+            }
+        }
+        secrets.addAll(auth.sharedSecrets());
+        if (secrets.isEmpty() && auth.users().isEmpty()) {
+            throw new ConfigException("auth", null, "no credentials: set sharedSecrets, sharedSecretFile or users (an open relay is not offered)");
+        }
+        CredentialStore users = new StaticUsers(auth.users());
+        if (secrets.isEmpty()) {
+            return users;
+        }
+        secretCredentials = new SharedSecretCredentials(secrets, clock);
+        SharedSecretCredentials shared = secretCredentials;
+        return (username, now) -> {
+            CredentialLookup fixed = users.lookup(username, now);
+            return fixed.status() != CredentialLookup.Status.UNKNOWN ? fixed : shared.lookup(username, now);
+        };
+    }
+
+    private InetAddress relayAddress() {
+        if (config.relay().address() != null) {
+            return address(config.relay().address());
+        }
+        if (!config.listen().address().equals("0.0.0.0")) {
+            return address(config.listen().address());
+        }
+        // Listening everywhere: relay from the first address that looks reachable from outside.
+        for (InetAddress a : OwnAddresses.ofThisHost().current().addresses()) {
+            if (a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress() && !a.isAnyLocalAddress()) {
+                log.info("relay.address not set: relaying from {}", a.getHostAddress());
+                return a;
+            }
+        }
+        throw new ConfigException("relay.address", null, "not set, and this host has no non-loopback IPv4 address to use");
+    }
+
+    private SslContext tlsContext() throws IOException {
+        ServerConfig.Tls t = config.tls();
+        if (t.certificate() != null) {
+            try {
+                return TlsContexts.fromPem(new File(t.certificate()), new File(t.privateKey()));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new ConfigException("tls.certificate", t.certificate(), "cannot load certificate and key: " + e.getMessage());
+            }
+        }
+        log.info("tls.certificate not set: TURN over TLS uses a self-signed certificate");
+        return TlsContexts.selfSigned(List.copyOf(new LinkedHashSet<>(List.of(relayAddress, advertisedAddress))));
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Issues relay credentials (needs a shared secret in the configuration). */
+    public CredentialIssuer credentialIssuer() {
+        if (secretCredentials == null) {
+            throw new IllegalStateException("no shared secret is configured: credentials cannot be issued");
+        }
+        return secretCredentials;
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    public RelayMetrics metrics() {
+        return metrics;
+    }
+
+    public int allocationCount() {
+        return turn.allocationCount();
+    }
+
+    public InetSocketAddress udpAddress() {
+        return listeners.udpAddress();
+    }
+
+    public InetSocketAddress tcpAddress() {
+        return listeners.tcpAddress();
+    }
+
+    public InetSocketAddress tlsAddress() {
+        return listeners.tlsAddress();
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("version", VersionProvider.version());
+        s.put("realm", config.auth().realm());
+        s.put("relayAddress", relayAddress.getHostAddress());
+        s.put("advertisedAddress", advertisedAddress.getHostAddress());
+        s.put("udp", String.valueOf(listeners.udpAddress()));
+        s.put("tcp", String.valueOf(listeners.tcpAddress()));
+        s.put("tls", String.valueOf(listeners.tlsAddress()));
+        s.put("allocations", turn.allocationCount());
+        return s;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!stopOrder.isEmpty()) {
+            AutoCloseable next = stopOrder.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
+            }
+        }
+        log.info("mesh-server stopped");
+    }
+}
