@@ -51,6 +51,11 @@ public abstract class PortListener implements AutoCloseable {
         return bind.channel();
     }
 
+    /** The listening channel (null before {@link #bind}). */
+    protected Channel serverChannel() {
+        return serverChannel;
+    }
+
     public InetSocketAddress address() {
         Channel ch = serverChannel;
         return ch == null ? null : (InetSocketAddress) ch.localAddress();

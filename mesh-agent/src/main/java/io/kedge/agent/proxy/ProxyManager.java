@@ -60,6 +60,8 @@ public final class ProxyManager implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final InetAddress listenAddress;
     private final Map<ListenerKey, Running> running = new ConcurrentHashMap<>();
+    /** Desired listeners that could not be started, with why (retried at every reconcile). */
+    private final Map<ListenerKey, String> failed = new ConcurrentHashMap<>();
     private final List<Consumer<List<ProxiedPort>>> portListeners = new CopyOnWriteArrayList<>();
     private final ScheduledFuture<?> sweeper;
     private volatile List<ProxiedPort> proxiedPorts = List.of();
@@ -99,6 +101,7 @@ public final class ProxyManager implements AutoCloseable {
             return;
         }
         Map<ListenerKey, Running> desired = desired(catalog);
+        failed.keySet().retainAll(desired.keySet());
         running.keySet().removeIf(key -> {
             if (desired.containsKey(key)) {
                 return false;
@@ -117,13 +120,16 @@ public final class ProxyManager implements AutoCloseable {
             Route route = Route.build(svc, port, catalog.usableEndpoints(svc.key()), current == null ? null : current.listener.route(),
                     config);
             if (current != null) {
-                current.listener.update(route);
+                if (route != current.listener.route()) {
+                    current.listener.update(route);
+                }
                 running.put(key, new Running(current.listener, svc, port));
                 continue;
             }
             PortListener listener = start(key, route);
             if (listener != null) {
                 running.put(key, new Running(listener, svc, port));
+                failed.remove(key);
                 metrics.listeners.inc();
             }
         }
@@ -151,9 +157,10 @@ public final class ProxyManager implements AutoCloseable {
     }
 
     private PortListener start(ListenerKey key, Route route) {
-        PortMetrics portMetrics = metrics.port(key.service().toString(), route.port().port(), key.kind().name().toLowerCase());
         int tries = config.portRangeStart() == 0 ? 1 : config.portRangeEnd() - config.portRangeStart() + 1;
         for (int i = 0; i < tries; i++) {
+            // Fresh data points per attempt: closing a listener that failed to bind removes its series.
+            PortMetrics portMetrics = metrics.port(key.service().toString(), route.port().port(), key.kind().name().toLowerCase(java.util.Locale.ROOT));
             PortListener listener = switch (key.kind()) {
                 case TCP -> new TcpListener(context, route, portMetrics);
                 case HTTP -> new HttpListener(context, route, portMetrics);
@@ -167,17 +174,20 @@ public final class ProxyManager implements AutoCloseable {
             } catch (BindException e) {
                 listener.close();
                 if (config.portRangeStart() == 0) {
-                    log.error("cannot listen for {} on {}: {}", route.label(), config.listenAddress(), e.getMessage());
-                    return null;
+                    return startFailed(key, route, "cannot listen on " + config.listenAddress() + ": " + e.getMessage());
                 }
             } catch (Exception e) {
                 listener.close();
-                log.error("cannot listen for {} on {}:{}: {}", route.label(), config.listenAddress(), port, e.toString());
-                return null;
+                return startFailed(key, route, "cannot listen on " + config.listenAddress() + ":" + port + ": " + e);
             }
         }
-        log.error("cannot listen for {}: every port in {}-{} is taken", route.label(), config.portRangeStart(), config.portRangeEnd());
-        portMetrics.remove();
+        return startFailed(key, route, "every port in " + config.portRangeStart() + "-" + config.portRangeEnd() + " is taken");
+    }
+
+    private PortListener startFailed(ListenerKey key, Route route, String why) {
+        if (!why.equals(failed.put(key, why))) {
+            log.error("no listener for {} ({}): {}", route.label(), key.kind(), why);
+        }
         return null;
     }
 
@@ -221,6 +231,47 @@ public final class ProxyManager implements AutoCloseable {
     /** Calls {@code listener} with the full list whenever the set of proxied ports (or their addresses) changes. */
     public void onProxiedPortsChanged(Consumer<List<ProxiedPort>> listener) {
         portListeners.add(listener);
+    }
+
+    /**
+     * For readiness: null when every Service port that should be proxied has its listener, else
+     * which do not and why.
+     */
+    public String healthProblem() {
+        if (failed.isEmpty()) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(failed.size() + " Service port(s) without a listener:");
+        failed.forEach((key, why) -> sb.append(' ').append(key.service()).append(':').append(key.portName()).append('/')
+                .append(key.protocol()).append(" (").append(why).append(");"));
+        return sb.toString();
+    }
+
+    /** One Service port as the state endpoint shows it. */
+    public record PortState(String service, String port, int servicePort, String kind, String listener, String policy,
+                            boolean sessionAffinity, List<EndpointState> endpoints, Integer udpSessions) {
+    }
+
+    /** One endpoint of a Service port: where it is, whether the tunnel carries it, what is in flight. */
+    public record EndpointState(String address, String node, boolean viaTunnel, int active) {
+    }
+
+    /** What the proxy is doing, for the agent's JSON state endpoint. */
+    public List<PortState> state() {
+        List<PortState> out = new ArrayList<>();
+        running.forEach((key, r) -> {
+            Route route = r.listener.route();
+            List<EndpointState> endpoints = route.upstreams().stream()
+                    .map(u -> new EndpointState(u.id(), u.nodeName(), context.dialer().viaTunnel(u), u.active().get())).toList();
+            InetSocketAddress address = r.listener.address();
+            out.add(new PortState(key.service().toString(), key.portName(), r.port.port(), key.kind().name(),
+                    address == null ? null : address.getAddress().getHostAddress() + ":" + address.getPort(),
+                    route.policy().kind() + (route.policy().hashKey() == null ? "" : " " + route.policy().hashKey().source()),
+                    r.service.sessionAffinity().clientIp(), endpoints,
+                    r.listener instanceof UdpListener udp ? udp.sessionCount() : null));
+        });
+        out.sort(Comparator.comparing(PortState::service).thenComparing(PortState::port).thenComparing(PortState::kind));
+        return out;
     }
 
     /** Channels the proxy holds open: listening sockets, client and upstream connections, UDP sessions. */

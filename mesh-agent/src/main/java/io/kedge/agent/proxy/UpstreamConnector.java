@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +22,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpstreamConnector {
     private static final Logger log = LoggerFactory.getLogger(UpstreamConnector.class);
+
+    private static final Predicate<Upstream> NOTHING_TRIED = u -> false;
 
     private final int maxAttempts;
     private final long backoffNanos;
@@ -68,7 +71,7 @@ public final class UpstreamConnector {
         final PortMetrics metrics;
         final Function<Upstream, Future<Channel>> open;
         final Promise<Connected> promise;
-        final Set<Upstream> tried = new HashSet<>();
+        Set<Upstream> tried;
         int attempt;
         int round;
         Future<Channel> pending;
@@ -99,11 +102,11 @@ public final class UpstreamConnector {
                 promise.tryFailure(new NoEndpointException(r.label()));
                 return;
             }
-            Upstream chosen = r.balancer().pick(clientIp, hashKey, tried::contains);
+            Upstream chosen = r.balancer().pick(clientIp, hashKey, tried == null ? NOTHING_TRIED : tried::contains);
             long delay = 0;
             if (chosen == null) {
                 // Everything has failed once: start another round after a pause.
-                tried.clear();
+                tried = null;
                 round++;
                 chosen = r.balancer().pick(clientIp, hashKey, u -> false);
                 delay = backoffNanos << Math.min(round - 1, 10);
@@ -124,9 +127,13 @@ public final class UpstreamConnector {
             if (promise.isDone()) {
                 return;
             }
-            tried.add(upstream);
             Future<Channel> f = openSafely(upstream);
             pending = f;
+            if (f.isDone() && loop.inEventLoop()) {
+                // A pooled connection: no need to go through a listener.
+                opened(upstream, f);
+                return;
+            }
             f.addListener(done -> {
                 if (loop.inEventLoop()) {
                     opened(upstream, f);
@@ -156,6 +163,10 @@ public final class UpstreamConnector {
                 return;
             }
             metrics.connectFailures.inc();
+            if (tried == null) {
+                tried = new HashSet<>();
+            }
+            tried.add(upstream);
             log.debug("{}: attempt {} to {} failed: {}", route.get().label(), attempt, upstream, String.valueOf(f.cause()));
             if (attempt >= maxAttempts) {
                 promise.tryFailure(f.cause() != null ? f.cause() : new IllegalStateException("connect cancelled"));

@@ -266,6 +266,51 @@ class HttpProxyTest {
     }
 
     @Test
+    void aClientThatHalfClosesGetsEveryPipelinedAnswerAndThenTheEnd() throws Exception {
+        HttpBackend a = backend("a", "127.0.0.2");
+        ProxyHarness h = web(a);
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(10_000);
+            s.connect(h.address("web", "http", Protocol.TCP));
+            s.getOutputStream().write("GET /one HTTP/1.1\r\nHost: web\r\n\r\nGET /two HTTP/1.1\r\nHost: web\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            // Both answers, then the end of the stream (not an idle connection left open).
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(all).contains("request=GET /one").contains("request=GET /two");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.metric("kedge_agent_proxy_connections_active", "web", "http") == 0);
+    }
+
+    @Test
+    void pooledConnectionsToAnEndpointThatLeavesAreClosed() throws Exception {
+        // A minimal keep-alive HTTP server whose open connections can be counted.
+        TcpBackend keepAlive = cleanup.add(new TcpBackend("keep", "127.0.0.2", (socket, b) -> {
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            while (true) {
+                String line = in.readLine();
+                if (line == null) {
+                    return;
+                }
+                while (line != null && !line.isEmpty()) {
+                    line = in.readLine();
+                }
+                socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nkeep\n".getBytes(StandardCharsets.US_ASCII));
+            }
+        }));
+        HttpBackend other = backend("other", "127.0.0.3");
+        ProxyHarness h = proxy();
+        h.reconcile(catalogs.put(service("web", http(80)), endpoint(keepAlive.ip(), "http", keepAlive.port())).build());
+        InetSocketAddress listener = h.address("web", "http", Protocol.TCP);
+        assertThat(Curl.get(listener, "/")).isEqualTo("keep\n");
+        assertThat(keepAlive.open()).isEqualTo(1);
+        h.reconcile(catalogs.put(service("web", http(80)), ep(other)).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> keepAlive.open() == 0);
+        assertThat(Curl.get(listener, "/")).contains("backend=other");
+    }
+
+    @Test
     void oversizedHeadsAreRefused() throws Exception {
         HttpBackend a = backend("a", "127.0.0.2");
         ProxyHarness h = web(a);

@@ -162,10 +162,13 @@ class ProxyManagerTest {
             // One port of three is someone else's: two Services get listeners, the third waits.
             assertThat(h.proxy.proxiedPorts()).hasSize(2).allSatisfy(p ->
                     assertThat(p.listener().getPort()).isBetween(start + 1, start + 2));
+            assertThat(h.proxy.healthProblem()).startsWith("1 Service port(s) without a listener:")
+                    .contains("every port in " + start + "-" + (start + 2) + " is taken");
             taken.close();
             h.reconcile(catalogs.build());
             assertThat(h.proxy.proxiedPorts()).hasSize(3).allSatisfy(p ->
                     assertThat(p.listener().getPort()).isBetween(start, start + 2));
+            assertThat(h.proxy.healthProblem()).isNull();
         }
     }
 
@@ -180,6 +183,27 @@ class ProxyManagerTest {
         h.reconcile(catalogs.put(service("web", asHttp), endpoint(web.ip(), "web", web.port())).build());
         assertThat(Curl.get(h.address("web", "web", Protocol.TCP), "/")).contains("x-forwarded-for: 127.0.0.1");
         assertThat(h.proxy.proxiedPorts()).hasSize(1);
+    }
+
+    @Test
+    void theStateNamesEveryPortWithItsEndpointsAndHowTheyAreReached() throws Exception {
+        FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
+        h.reconcile(new TestCatalogs().put(service("app", tcp("web", 80), udp("dns", 53)),
+                new io.kedge.agent.catalog.Endpoint("198.18.1.1", TestCatalogs.NODE, null, null, true, true, false,
+                        java.util.Map.of("web", 8080, "dns", 5353)),
+                new io.kedge.agent.catalog.Endpoint("198.18.1.2", "node-b", null, null, true, true, false,
+                        java.util.Map.of("web", 8080))).build());
+        List<ProxyManager.PortState> state = h.proxy.state();
+        assertThat(state).extracting(ProxyManager.PortState::port, ProxyManager.PortState::kind, ProxyManager.PortState::policy)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("dns", "UDP", "ROUND_ROBIN"),
+                        org.assertj.core.groups.Tuple.tuple("web", "TCP", "ROUND_ROBIN"));
+        assertThat(state.get(0).endpoints()).containsExactly(new ProxyManager.EndpointState("198.18.1.1:5353", TestCatalogs.NODE, false, 0));
+        assertThat(state.get(0).udpSessions()).isZero();
+        assertThat(state.get(1).endpoints()).containsExactly(
+                new ProxyManager.EndpointState("198.18.1.1:8080", TestCatalogs.NODE, false, 0),
+                new ProxyManager.EndpointState("198.18.1.2:8080", "node-b", true, 0));
+        assertThat(state.get(1).listener()).isEqualTo("127.0.0.1:" + h.address("app", "web", Protocol.TCP).getPort());
     }
 
     @Test

@@ -171,6 +171,23 @@ class UdpProxyTest {
     }
 
     @Test
+    void sessionsToAnEndpointThatLeavesTheCatalogEndSoClientsMoveOn() throws Exception {
+        UdpEchoBackend first = cleanup.add(new UdpEchoBackend("127.0.0.2"));
+        UdpEchoBackend second = cleanup.add(new UdpEchoBackend("127.0.0.3"));
+        ProxyHarness h = proxyFor(first, ProxyHarness.config().build());
+        InetSocketAddress address = h.address("dns", "dns", Protocol.UDP);
+        DatagramSocket s = client();
+        assertThat(roundTrip(s, address, new byte[] {1})).containsExactly(1);
+        assertThat(first.datagrams.get()).isEqualTo(1);
+        h.reconcile(new TestCatalogs().put(service("dns", udp("dns", 53)), endpoint(second.ip(), "dns", second.port())).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.proxy.udpSessions() == 0);
+        assertThat(roundTrip(s, address, new byte[] {2})).containsExactly(2);
+        assertThat(second.datagrams.get()).isEqualTo(1);
+        assertThat(first.datagrams.get()).isEqualTo(1);
+        assertThat(h.address("dns", "dns", Protocol.UDP)).isEqualTo(address);
+    }
+
+    @Test
     void anUnreachableEndpointEndsTheSessionSoTheNextDatagramChoosesAgain() throws Exception {
         UdpEchoBackend live = cleanup.add(new UdpEchoBackend("127.0.0.3"));
         int dead;

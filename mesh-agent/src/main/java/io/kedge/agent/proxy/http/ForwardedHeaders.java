@@ -86,16 +86,20 @@ final class ForwardedHeaders {
 
     /** Drops hop-by-hop headers, including those the Connection header names. */
     private static void removeHopByHop(HttpHeaders h) {
-        List<String> named = new ArrayList<>();
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String t = token.strip().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    named.add(t);
+        if (h.contains(HttpHeaderNames.CONNECTION)) {
+            List<String> named = new ArrayList<>();
+            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : value.split(",")) {
+                    String t = token.strip().toLowerCase(Locale.ROOT);
+                    if (!t.isEmpty()) {
+                        named.add(t);
+                    }
                 }
             }
+            named.forEach(h::remove);
         }
-        named.forEach(h::remove);
-        HOP_BY_HOP.forEach(h::remove);
+        for (CharSequence name : HOP_BY_HOP) {
+            h.remove(name);
+        }
     }
 }

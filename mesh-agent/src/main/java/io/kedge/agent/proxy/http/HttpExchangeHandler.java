@@ -12,6 +12,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -49,6 +50,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private final PortMetrics metrics;
     private ChannelHandlerContext ctx;
     private String clientIp;
+    private UpstreamPool pool;
     private boolean readPending;
 
     // The exchange in progress (request non-null), reset between exchanges.
@@ -75,6 +77,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean discarding;
     // After a 101: the connection is a raw pipe.
     private boolean switched;
+    // The client has ended its side: finish the exchange in progress, then close.
+    private boolean clientDone;
 
     HttpExchangeHandler(HttpListener listener) {
         this.listener = listener;
@@ -98,6 +102,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+        pool = listener.pool(ctx.channel().eventLoop());
         requestRead();
         ctx.fireChannelActive();
     }
@@ -161,8 +166,10 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             content.release();
             if (last) {
                 discarding = false;
+                nextRequestOrClose();
+            } else {
+                requestRead();
             }
-            requestRead();
             return;
         }
         if (request == null || upstreamChannel == null) {
@@ -205,7 +212,6 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void connect() {
-        UpstreamPool pool = listener.pool(ctx.channel().eventLoop());
         Future<Connected> attempt = listener.context().connector().connect(listener::route, clientIp, hashKey,
                 ctx.channel().eventLoop(), metrics, pool::acquire);
         connecting = attempt;
@@ -410,14 +416,14 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         u.active().decrementAndGet();
         if (requestDone && upstreamKeepAlive && !upgrade && ch.isActive()) {
             ch.config().setAutoRead(true);
-            listener.pool(ctx.channel().eventLoop()).release(u, ch);
+            pool.release(u, ch);
         } else {
             ch.close();
         }
         boolean keepAlive = clientKeepAlive && requestDone;
         endExchange();
         if (keepAlive) {
-            requestRead();
+            nextRequestOrClose();
         } else {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
@@ -437,7 +443,18 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.writeAndFlush(response, ctx.voidPromise());
         discarding = lastStillToCome;
+        nextRequestOrClose();
+    }
+
+    /**
+     * Asks for the next request. A client that has ended its side may still have pipelined requests
+     * waiting (they are handed over at once); without any, the connection is done.
+     */
+    private void nextRequestOrClose() {
         requestRead();
+        if (clientDone && readPending) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     private void rejectMalformed(Throwable cause) {
@@ -515,6 +532,18 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         dropInterim = false;
         upstreamKeepAlive = false;
         awaitingUpstreamWritable = false;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && !switched) {
+            // Nothing more will come; whatever is in progress is answered, then the connection ends.
+            clientDone = true;
+            if (request == null && !discarding) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

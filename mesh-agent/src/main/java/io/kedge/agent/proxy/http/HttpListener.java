@@ -4,12 +4,14 @@ import io.kedge.agent.proxy.PortMetrics;
 import io.kedge.agent.proxy.ProxyContext;
 import io.kedge.agent.proxy.Route;
 import io.kedge.agent.proxy.StreamListener;
+import io.kedge.agent.proxy.Upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -41,6 +43,13 @@ public final class HttpListener extends StreamListener {
         client.pipeline().addLast(CODEC, new HttpServerCodec(decoderConfig))
                 .addLast(FLOW, new FlowControlHandler())
                 .addLast(EXCHANGE, new HttpExchangeHandler(this));
+    }
+
+    @Override
+    public void update(Route newRoute) {
+        super.update(newRoute);
+        Set<Upstream> current = Set.copyOf(newRoute.upstreams());
+        pools.values().forEach(pool -> pool.loop().execute(() -> pool.retainOnly(current)));
     }
 
     /** The upstream pool of {@code loop} (each loop has its own; see {@link UpstreamPool}). */

@@ -13,8 +13,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -113,6 +115,19 @@ final class UpstreamPool {
             return;
         }
         waiting.addLast(ch);
+    }
+
+    /** Closes idle connections to endpoints not in {@code current} (they left the catalog). Runs on this loop. */
+    void retainOnly(Set<Upstream> current) {
+        for (Map.Entry<Upstream, ArrayDeque<Channel>> e : new ArrayList<>(idle.entrySet())) {
+            if (!current.contains(e.getKey())) {
+                new ArrayList<>(e.getValue()).forEach(Channel::close);
+            }
+        }
+    }
+
+    EventLoop loop() {
+        return loop;
     }
 
     private void forget(Upstream upstream, Channel ch) {

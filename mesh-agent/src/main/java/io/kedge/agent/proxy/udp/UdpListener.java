@@ -4,11 +4,13 @@ import io.kedge.agent.proxy.PortListener;
 import io.kedge.agent.proxy.PortMetrics;
 import io.kedge.agent.proxy.ProxyContext;
 import io.kedge.agent.proxy.Route;
+import io.kedge.agent.proxy.Upstream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import java.net.InetSocketAddress;
+import java.util.Set;
 
 /**
  * A UDP Service port: one socket receives every client's datagrams; each client address gets a
@@ -34,6 +36,16 @@ public final class UdpListener extends PortListener {
         Channel bound = awaitBound(b.bind(address), address);
         sessions = (UdpSessionTable) bound.pipeline().first();
         return bound;
+    }
+
+    @Override
+    public void update(Route newRoute) {
+        super.update(newRoute);
+        UdpSessionTable table = sessions;
+        if (table != null) {
+            Set<Upstream> current = Set.copyOf(newRoute.upstreams());
+            serverChannel().eventLoop().execute(() -> table.dropSessionsNotTo(current));
+        }
     }
 
     /** Sessions alive now. */

@@ -4,6 +4,7 @@ import io.kedge.agent.catalog.Protocol;
 import io.kedge.agent.proxy.IdleCloseHandler;
 import io.kedge.agent.proxy.PortMetrics;
 import io.kedge.agent.proxy.ProxyContext;
+import io.kedge.agent.proxy.Upstream;
 import io.kedge.agent.proxy.UpstreamConnector.Connected;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -34,6 +35,7 @@ final class UdpSession {
     private ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     private Future<Connected> connecting;
     private Channel upstream;
+    private Upstream endpoint;
     private boolean closed;
 
     UdpSession(UdpListener listener, Channel listening, InetSocketAddress client, Consumer<UdpSession> onClose) {
@@ -47,6 +49,11 @@ final class UdpSession {
 
     InetSocketAddress client() {
         return client;
+    }
+
+    /** The endpoint this session goes to, or null while it is still being chosen. */
+    Upstream endpoint() {
+        return endpoint;
     }
 
     void start() {
@@ -79,6 +86,7 @@ final class UdpSession {
             return;
         }
         upstream = ch;
+        endpoint = c.upstream();
         listener.track(ch);
         c.upstream().active().incrementAndGet();
         ch.closeFuture().addListener(f -> {

@@ -1,6 +1,7 @@
 package io.kedge.agent.proxy.udp;
 
 import io.kedge.agent.proxy.PortMetrics;
+import io.kedge.agent.proxy.Upstream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The listening socket's handler: routes each client datagram to that client's session, creating
@@ -55,6 +57,19 @@ final class UdpSessionTable extends ChannelInboundHandlerAdapter {
             session.start();
         }
         session.send(packet.content());
+    }
+
+    /**
+     * Ends the sessions whose endpoint is not in {@code current} (called on this loop after a catalog
+     * update): as kube-proxy clears conntrack entries of removed UDP endpoints, so that clients
+     * such as DNS resolvers do not keep sending into the void until the idle timeout.
+     */
+    void dropSessionsNotTo(Set<Upstream> current) {
+        for (UdpSession s : new ArrayList<>(sessions.values())) {
+            if (s.endpoint() != null && !current.contains(s.endpoint())) {
+                s.close();
+            }
+        }
     }
 
     /** Called on this loop when a session ends. */
