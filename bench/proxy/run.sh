@@ -16,6 +16,7 @@ case "${1:-}" in
         exit 0 ;;
 esac
 
+MODE="${1:-}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT_DIR="$ROOT/bench/proxy/results"
 WORK="$(mktemp -d /tmp/kedge-proxy-bench.XXXXXX)"
@@ -25,9 +26,10 @@ TCP_SECONDS=10
 WRK_SECONDS=20
 WARMUP_SECONDS=15
 ROUNDS=2
-if [ "${1:-}" = "--quick" ]; then
+if [ "$MODE" = "--quick" ]; then
     TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1
 fi
+ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
 
 PIDS=()
 cleanup() {
@@ -144,17 +146,21 @@ iperf_gbps() { # iperf_gbps PORT SECONDS [EXTRA...]: received throughput in Gbit
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$WORK/iperf.json"
 }
 
-wrk_run() { # wrk_run PORT SECONDS -> "RPS P99_MS"
-    wrk -t2 -c64 -d"$2"s --latency "http://127.0.0.1:$1/" >"$WORK/wrk.txt" 2>&1
-    python3 - "$WORK/wrk.txt" <<'PY'
+wrk_run() { # wrk_run PORT SECONDS [LABEL] -> "RPS P99_MS ok|errors"; the raw output is kept as wrk-LABEL.txt
+    local out="$WORK/wrk-${3:-last}.txt"
+    wrk -t2 -c64 -d"$2"s --latency "http://127.0.0.1:$1/" >"$out" 2>&1 || true
+    python3 - "$out" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
 m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", text)
+if not rps or not m:
+    print("0 0 failed")
+    sys.exit(0)
 value, unit = float(m.group(1)), m.group(2)
 ms = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
-print("%.0f %.3f %s" % (rps, ms, "errors" if errors else "ok"))
+print("%.0f %.3f %s" % (float(rps.group(1)), ms, "errors" if errors else "ok"))
 PY
 }
 
@@ -175,11 +181,11 @@ for round in $(seq 1 "$ROUNDS"); do
     R[tcp4_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
     echo "round $round: wrk ..." >&2
     for target in "direct $BACKEND_PORT" "proxy $PROXY_HTTP_PORT" "haproxy $HAPROXY_HTTP_PORT"; do
-        set -- $target
-        read -r rps p99 err < <(wrk_run "$2" "$WRK_SECONDS")
-        R[rps_$1]+=" $rps"
-        R[p99_$1]+=" $p99"
-        [ "$err" = ok ] || R[err_$1]="errors"
+        read -r name port <<<"$target"
+        read -r rps p99 err < <(wrk_run "$port" "$WRK_SECONDS" "$name-$round")
+        R[rps_$name]+=" $rps"
+        R[p99_$name]+=" $p99"
+        [ "$err" = ok ] || R[err_$name]="errors"
     done
 done
 
@@ -189,11 +195,11 @@ show() { # show KEY: "mean (round1, round2)"
     echo "$(mean "${R[$1]}") ($(echo ${R[$1]} | sed 's/ /, /g'))"
 }
 mkdir -p "$OUT_DIR"
-REPORT="$OUT_DIR/$(date +%F).md"
+REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
 {
     echo "# ClusterIP proxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Produced by \`bench/proxy/run.sh\`$( [ "${1:-}" = "--quick" ] && echo ' --quick')."
+    echo "Produced by \`bench/proxy/run.sh\`$( [ "$MODE" = "--quick" ] && echo ' --quick')."
     echo
     echo "## Machine"
     echo
@@ -226,6 +232,16 @@ REPORT="$OUT_DIR/$(date +%F).md"
     echo
     echo "- Kedge / HAProxy requests/s: **$(ratio "$(mean "${R[rps_proxy]}")" "$(mean "${R[rps_haproxy]}")")** (target >= 1.00)"
     echo "- Kedge / HAProxy p99: **$(ratio "$(mean "${R[p99_proxy]}")" "$(mean "${R[p99_haproxy]}")")** (target <= 1.00)"
+    echo
+    echo "## Raw wrk output, last round"
+    for t in direct proxy haproxy; do
+        echo
+        echo "### $t"
+        echo
+        echo '```'
+        cat "$WORK/wrk-$t-$ROUNDS.txt"
+        echo '```'
+    done
 } >"$REPORT"
 cat "$REPORT"
 echo >&2

@@ -5,9 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A listener for a TCP Service port: accepts client connections (reading off until an upstream is
@@ -37,7 +35,7 @@ public abstract class StreamListener extends PortListener {
                         metrics.activeConnections.inc();
                         ch.closeFuture().addListener(f -> metrics.activeConnections.dec());
                         ChannelPipeline p = ch.pipeline();
-                        p.addLast("idle", new IdleStateHandler(0, 0, config.tcpIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                        p.addLast("idle", new IdleTimeoutHandler(config.tcpIdleTimeout()));
                         p.addLast("idle-close", IdleCloseHandler.INSTANCE);
                         initClient(ch);
                     }

@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +52,10 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private String clientIp;
     private UpstreamPool pool;
-    private boolean readPending;
+    // Pull-style flow control: whether the handler is ready for the next decoded message, and
+    // the messages that came while it was not (bounded: reading is paused as soon as one waits).
+    private boolean wantMessage;
+    private final ArrayDeque<Object> held = new ArrayDeque<>();
 
     // The exchange in progress (request non-null), reset between exchanges.
     private HttpRequest request;
@@ -103,31 +107,45 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
         pool = listener.pool(ctx.channel().eventLoop());
-        requestRead();
+        wantMessage = true;
+        ctx.channel().config().setAutoRead(true);
         ctx.fireChannelActive();
     }
 
-    /** Asks for the next decoded message, unless a read is already outstanding. */
+    /**
+     * Ready for the next decoded message: a held one is handled at once; with none held, reading
+     * (if it was paused) resumes. Reading stays on in the usual request-response rhythm, so that
+     * flow control costs nothing until a client sends ahead.
+     */
     private void requestRead() {
-        if (!readPending) {
-            readPending = true;
-            ctx.read();
+        wantMessage = true;
+        while (wantMessage && !held.isEmpty()) {
+            wantMessage = false;
+            handle(held.poll());
         }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        // A read cycle can end without a message for us (the decoder needed more bytes); the flow
-        // control handler then forgets the read, so ask again.
-        if (readPending) {
-            ctx.read();
+        if (wantMessage && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
         }
-        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
+        if (switched) {
+            handle(msg);
+            return;
+        }
+        if (!wantMessage || !held.isEmpty()) {
+            // Busy with an exchange (a pipelined request, or body while the upstream is full):
+            // hold it and stop reading, so that at most one read's worth waits here.
+            held.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        wantMessage = false;
+        handle(msg);
+    }
+
+    private void handle(Object msg) {
         if (switched) {
             // Left over from the HTTP decoder after a 101: raw bytes go on, decoded objects cannot.
             if (msg instanceof ByteBuf && upstreamChannel != null) {
@@ -452,7 +470,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
      */
     private void nextRequestOrClose() {
         requestRead();
-        if (clientDone && readPending) {
+        if (clientDone && wantMessage) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
@@ -479,7 +497,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         Upstream u = upstream;
         up.closeFuture().addListener(f -> u.active().decrementAndGet());
         ((HttpClientCodec) up.pipeline().get(UpstreamPool.CODEC)).prepareUpgradeFrom(null);
-        ctx.pipeline().remove(HttpListener.FLOW);
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
         ctx.pipeline().remove(HttpListener.CODEC);
         ctx.pipeline().replace(this, "relay", new RelayHandler(up, metrics.bytesUpstream));
         up.eventLoop().execute(() -> {
@@ -556,6 +575,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
         if (!switched) {
             closeUpstream();
             endExchange();

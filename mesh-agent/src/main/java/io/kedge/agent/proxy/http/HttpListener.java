@@ -9,7 +9,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.flow.FlowControlHandler;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HttpListener extends StreamListener {
     static final String CODEC = "http-server";
-    static final String FLOW = "flow";
     static final String EXCHANGE = "exchange";
     /** Body pieces are passed on in slices of at most this size. */
     private static final int MAX_CHUNK = 64 * 1024;
@@ -38,10 +36,8 @@ public final class HttpListener extends StreamListener {
 
     @Override
     protected void initClient(Channel client) {
-        // The flow control handler hands over one decoded message per read(): requests are handled
-        // one at a time, so pipelined requests wait (in order) until the previous response is sent.
+        // Requests are handled one at a time: pipelined ones wait in the exchange handler, in order.
         client.pipeline().addLast(CODEC, new HttpServerCodec(decoderConfig))
-                .addLast(FLOW, new FlowControlHandler())
                 .addLast(EXCHANGE, new HttpExchangeHandler(this));
     }
 

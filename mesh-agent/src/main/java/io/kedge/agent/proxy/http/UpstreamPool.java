@@ -1,6 +1,7 @@
 package io.kedge.agent.proxy.http;
 
 import io.kedge.agent.catalog.Protocol;
+import io.kedge.agent.proxy.IdleTimeoutHandler;
 import io.kedge.agent.proxy.PortListener;
 import io.kedge.agent.proxy.ProxyConfig;
 import io.kedge.agent.proxy.Upstream;
@@ -9,15 +10,14 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive upstream connections of one HTTP Service port on one event loop (used only from that
@@ -62,7 +62,7 @@ final class UpstreamPool {
             upstream.connections().decrementAndGet();
             return loop.newFailedFuture(new PoolExhaustedException(upstream, max));
         }
-        long idleMillis = config.httpPoolIdleTimeout().toMillis();
+        Duration idleTimeout = config.httpPoolIdleTimeout();
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.httpMaxInitialLine())
                 .setMaxHeaderSize(config.httpMaxHeaderSize());
@@ -70,7 +70,7 @@ final class UpstreamPool {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(CODEC, new HttpClientCodec(decoder, false, false));
-                ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                ch.pipeline().addLast(IDLE, new IdleTimeoutHandler(idleTimeout));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }
         });

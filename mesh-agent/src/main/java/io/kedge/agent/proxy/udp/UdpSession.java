@@ -2,6 +2,7 @@ package io.kedge.agent.proxy.udp;
 
 import io.kedge.agent.catalog.Protocol;
 import io.kedge.agent.proxy.IdleCloseHandler;
+import io.kedge.agent.proxy.IdleTimeoutHandler;
 import io.kedge.agent.proxy.PortMetrics;
 import io.kedge.agent.proxy.ProxyContext;
 import io.kedge.agent.proxy.Upstream;
@@ -11,11 +12,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -59,13 +59,13 @@ final class UdpSession {
     void start() {
         ProxyContext context = listener.context();
         String clientIp = client.getAddress().getHostAddress();
-        long idleMillis = context.config().udpIdleTimeout().toMillis();
+        Duration idleTimeout = context.config().udpIdleTimeout();
         connecting = context.connector().connect(listener::route, clientIp, clientIp, listening.eventLoop(), metrics,
                 u -> context.dialer().dial(u, Protocol.UDP, listening.eventLoop(), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(UdpListener.MAX_DATAGRAM));
-                        ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
+                        ch.pipeline().addLast(new IdleTimeoutHandler(idleTimeout),
                                 IdleCloseHandler.INSTANCE, new UdpReplyHandler(listening, client, metrics));
                     }
                 }));
