@@ -24,12 +24,13 @@ IO_THREADS="${IO_THREADS:-2}"
 TRANSPORT="${TRANSPORT:-NIO}"
 TCP_SECONDS=10
 WRK_SECONDS=20
-WARMUP_SECONDS=15
+WARMUP_SECONDS=30
 ROUNDS=2
 if [ "$MODE" = "--quick" ]; then
     TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1
 fi
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+WARMUP_SECONDS="${BENCH_WARMUP_SECONDS:-$WARMUP_SECONDS}"
 
 PIDS=()
 cleanup() {
@@ -95,6 +96,7 @@ java "${JAVA_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-
     --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
     <"$WORK/proxy.in" >"$WORK/proxy.out" 2>"$WORK/proxy.log" &
 PIDS+=($!)
+PROXY_PID=$!
 exec 9>"$WORK/proxy.in"
 for i in $(seq 1 300); do
     grep -q '^http ' "$WORK/proxy.out" 2>/dev/null && grep -q '^tcp ' "$WORK/proxy.out" && break
@@ -135,6 +137,7 @@ backend http_out
 CFG
 haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
+HAPROXY_PID=$!
 wait_port "$PROXY_TCP_PORT"
 wait_port "$PROXY_HTTP_PORT"
 wait_port "$HAPROXY_TCP_PORT"
@@ -144,6 +147,10 @@ iperf_gbps() { # iperf_gbps PORT SECONDS [EXTRA...]: received throughput in Gbit
     local port="$1" secs="$2"; shift 2
     iperf3 -c 127.0.0.1 -p "$port" -t "$secs" -J "$@" >"$WORK/iperf.json"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$WORK/iperf.json"
+}
+
+cpu_ticks() { # cpu_ticks PID: user+system clock ticks of a process (0 for PID 0)
+    if [ "$1" = 0 ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi
 }
 
 wrk_run() { # wrk_run PORT SECONDS [LABEL] -> "RPS P99_MS ok|errors"; the raw output is kept as wrk-LABEL.txt
@@ -180,11 +187,16 @@ for round in $(seq 1 "$ROUNDS"); do
     R[tcp4_proxy]+=" $(iperf_gbps "$PROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
     R[tcp4_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
     echo "round $round: wrk ..." >&2
-    for target in "direct $BACKEND_PORT" "proxy $PROXY_HTTP_PORT" "haproxy $HAPROXY_HTTP_PORT"; do
-        read -r name port <<<"$target"
+    for target in "direct $BACKEND_PORT 0" "proxy $PROXY_HTTP_PORT $PROXY_PID" "haproxy $HAPROXY_HTTP_PORT $HAPROXY_PID"; do
+        read -r name port pid <<<"$target"
+        before="$(cpu_ticks "$pid")"
         read -r rps p99 err < <(wrk_run "$port" "$WRK_SECONDS" "$name-$round")
+        after="$(cpu_ticks "$pid")"
         R[rps_$name]+=" $rps"
         R[p99_$name]+=" $p99"
+        # CPU the proxy process spent per request, in microseconds: steadier than requests/s on a shared machine.
+        R[cpu_$name]+=" $(python3 -c "import sys; t,r,s,hz=map(float,sys.argv[1:]); print('%.1f' % (t*1e6/hz/(r*s)) if r else 0)" \
+            "$((after - before))" "$rps" "$WRK_SECONDS" "$(getconf CLK_TCK)")"
         [ "$err" = ok ] || R[err_$name]="errors"
     done
 done
@@ -224,14 +236,15 @@ REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
     echo
     echo "## HTTP/1.1 (wrk, 2 threads, 64 connections, ${WRK_SECONDS} s per round, small fixed response; mean of $ROUNDS rounds)"
     echo
-    echo "| path | requests/s | p99 latency (ms) | errors |"
-    echo "|---|---:|---:|---|"
-    echo "| backend alone (no proxy) | $(show rps_direct) | $(show p99_direct) | ${R[err_direct]:-none} |"
-    echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | ${R[err_proxy]:-none} |"
-    echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | ${R[err_haproxy]:-none} |"
+    echo "| path | requests/s | p99 latency (ms) | proxy CPU per request (us) | errors |"
+    echo "|---|---:|---:|---:|---|"
+    echo "| backend alone (no proxy) | $(show rps_direct) | $(show p99_direct) | | ${R[err_direct]:-none} |"
+    echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | $(show cpu_proxy) | ${R[err_proxy]:-none} |"
+    echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | $(show cpu_haproxy) | ${R[err_haproxy]:-none} |"
     echo
     echo "- Kedge / HAProxy requests/s: **$(ratio "$(mean "${R[rps_proxy]}")" "$(mean "${R[rps_haproxy]}")")** (target >= 1.00)"
     echo "- Kedge / HAProxy p99: **$(ratio "$(mean "${R[p99_proxy]}")" "$(mean "${R[p99_haproxy]}")")** (target <= 1.00)"
+    echo "- Kedge / HAProxy CPU per request: $(ratio "$(mean "${R[cpu_proxy]}")" "$(mean "${R[cpu_haproxy]}")") (the whole JVM: event loops, GC and JIT threads)"
     echo
     echo "## Raw wrk output, last round"
     for t in direct proxy haproxy; do
