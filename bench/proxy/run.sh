@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Benchmarks the mesh-agent ClusterIP proxy against HAProxy on loopback, in one run, side by side:
+#   TCP: iperf3 throughput direct, through our proxy, through HAProxy (mode tcp);
+#   HTTP: wrk (64 connections) RPS and p99 latency through our proxy and through HAProxy (mode http),
+#         both in front of the same small Netty HTTP backend (and the backend alone, for reference).
+# Writes bench/proxy/results/<date>.md with machine info and ratios. Needs root only to install
+# iperf3, haproxy and wrk when they are missing. Everything binds 127.0.0.1 and is stopped on exit.
+set -euo pipefail
+
+case "${1:-}" in
+    -h|--help)
+        sed -n '2,7s/^# \{0,1\}//p' "$0"
+        echo
+        echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
+        echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO)"
+        exit 0 ;;
+esac
+
+MODE="${1:-}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT_DIR="$ROOT/bench/proxy/results"
+WORK="$(mktemp -d /tmp/kedge-proxy-bench.XXXXXX)"
+IO_THREADS="${IO_THREADS:-2}"
+TRANSPORT="${TRANSPORT:-NIO}"
+TCP_SECONDS=10
+WRK_SECONDS=20
+WARMUP_SECONDS=30
+ROUNDS=2
+if [ "$MODE" = "--quick" ]; then
+    TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1
+fi
+ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+WARMUP_SECONDS="${BENCH_WARMUP_SECONDS:-$WARMUP_SECONDS}"
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ -n "${KEEP_WORK:-}" ]; then echo "work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT INT TERM
+
+need() { # need PROGRAM PACKAGE
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "installing $2 ..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >&2
+}
+need iperf3 iperf3
+need haproxy haproxy
+need wrk wrk
+need python3 python3
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # wait_port PORT: until something accepts on 127.0.0.1:PORT (at most 30 s)
+    local i
+    for i in $(seq 1 300); do
+        if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $1)))" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "error: nothing listens on 127.0.0.1:$1" >&2
+    exit 1
+}
+
+echo "building ..." >&2
+(cd "$ROOT" && mvn -B -q -ntp -pl mesh-agent -am test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt") >&2
+CP="$ROOT/mesh-agent/target/test-classes:$ROOT/mesh-agent/target/classes:$(cat "$WORK/cp.txt")"
+JAVA_OPTS=(-Xms256m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled)
+
+IPERF_PORT="$(free_port)"
+BACKEND_PORT="$(free_port)"
+HAPROXY_TCP_PORT="$(free_port)"
+HAPROXY_HTTP_PORT="$(free_port)"
+
+iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
+PIDS+=($!)
+java "${JAVA_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.BenchHttpBackend --listen "127.0.0.1:$BACKEND_PORT" --threads 1 \
+    >"$WORK/backend.log" 2>&1 &
+PIDS+=($!)
+wait_port "$IPERF_PORT"
+wait_port "$BACKEND_PORT"
+
+# Our proxy: it prints "tcp HOST:PORT" and "http HOST:PORT"; it runs until its stdin closes.
+mkfifo "$WORK/proxy.in"
+java "${JAVA_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
+    --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
+    <"$WORK/proxy.in" >"$WORK/proxy.out" 2>"$WORK/proxy.log" &
+PIDS+=($!)
+PROXY_PID=$!
+exec 9>"$WORK/proxy.in"
+for i in $(seq 1 300); do
+    grep -q '^http ' "$WORK/proxy.out" 2>/dev/null && grep -q '^tcp ' "$WORK/proxy.out" && break
+    sleep 0.1
+done
+PROXY_TCP_PORT="$(awk '$1=="tcp"{split($2,a,":"); print a[2]}' "$WORK/proxy.out")"
+PROXY_HTTP_PORT="$(awk '$1=="http"{split($2,a,":"); print a[2]}' "$WORK/proxy.out")"
+[ -n "$PROXY_TCP_PORT" ] && [ -n "$PROXY_HTTP_PORT" ] || { cat "$WORK/proxy.log" >&2; echo "error: proxy did not start" >&2; exit 1; }
+
+# HAProxy with the equivalent setup: same thread count, TCP pass-through, and HTTP with
+# X-Forwarded-For and keep-alive connections to the backend (our proxy pools them too).
+cat >"$WORK/haproxy.cfg" <<CFG
+global
+    nbthread $IO_THREADS
+    maxconn 4096
+defaults
+    timeout connect 3s
+    timeout client 1h
+    timeout server 1h
+    maxconn 4096
+frontend tcp_in
+    mode tcp
+    bind 127.0.0.1:$HAPROXY_TCP_PORT
+    default_backend tcp_out
+backend tcp_out
+    mode tcp
+    server iperf 127.0.0.1:$IPERF_PORT
+frontend http_in
+    mode http
+    option http-keep-alive
+    option forwardfor
+    bind 127.0.0.1:$HAPROXY_HTTP_PORT
+    default_backend http_out
+backend http_out
+    mode http
+    http-reuse always
+    server web 127.0.0.1:$BACKEND_PORT
+CFG
+haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+PIDS+=($!)
+HAPROXY_PID=$!
+wait_port "$PROXY_TCP_PORT"
+wait_port "$PROXY_HTTP_PORT"
+wait_port "$HAPROXY_TCP_PORT"
+wait_port "$HAPROXY_HTTP_PORT"
+
+iperf_gbps() { # iperf_gbps PORT SECONDS [EXTRA...]: received throughput in Gbit/s
+    local port="$1" secs="$2"; shift 2
+    iperf3 -c 127.0.0.1 -p "$port" -t "$secs" -J "$@" >"$WORK/iperf.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$WORK/iperf.json"
+}
+
+cpu_ticks() { # cpu_ticks PID: user+system clock ticks of a process (0 for PID 0)
+    if [ "$1" = 0 ]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi
+}
+
+wrk_run() { # wrk_run PORT SECONDS [LABEL] -> "RPS P99_MS ok|errors"; the raw output is kept as wrk-LABEL.txt
+    local out="$WORK/wrk-${3:-last}.txt"
+    wrk -t2 -c64 -d"$2"s --latency "http://127.0.0.1:$1/" >"$out" 2>&1 || true
+    python3 - "$out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", text)
+if not rps or not m:
+    print("0 0 failed")
+    sys.exit(0)
+value, unit = float(m.group(1)), m.group(2)
+ms = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
+print("%.0f %.3f %s" % (float(rps.group(1)), ms, "errors" if errors else "ok"))
+PY
+}
+
+echo "warming up (JIT) ..." >&2
+iperf_gbps "$PROXY_TCP_PORT" "$WARMUP_SECONDS" >/dev/null
+wrk_run "$PROXY_HTTP_PORT" "$WARMUP_SECONDS" >/dev/null
+wrk_run "$HAPROXY_HTTP_PORT" 3 >/dev/null
+
+# The CPU is shared with other work: every figure is measured in $ROUNDS rounds, ours and HAProxy's
+# alternating, and the report gives the mean (and each round).
+declare -A R
+for round in $(seq 1 "$ROUNDS"); do
+    echo "round $round: iperf3 ..." >&2
+    R[tcp_direct]+=" $(iperf_gbps "$IPERF_PORT" "$TCP_SECONDS")"
+    R[tcp_proxy]+=" $(iperf_gbps "$PROXY_TCP_PORT" "$TCP_SECONDS")"
+    R[tcp_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS")"
+    R[tcp4_proxy]+=" $(iperf_gbps "$PROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
+    R[tcp4_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
+    echo "round $round: wrk ..." >&2
+    for target in "direct $BACKEND_PORT 0" "proxy $PROXY_HTTP_PORT $PROXY_PID" "haproxy $HAPROXY_HTTP_PORT $HAPROXY_PID"; do
+        read -r name port pid <<<"$target"
+        before="$(cpu_ticks "$pid")"
+        read -r rps p99 err < <(wrk_run "$port" "$WRK_SECONDS" "$name-$round")
+        after="$(cpu_ticks "$pid")"
+        R[rps_$name]+=" $rps"
+        R[p99_$name]+=" $p99"
+        # CPU the proxy process spent per request, in microseconds: steadier than requests/s on a shared machine.
+        R[cpu_$name]+=" $(python3 -c "import sys; t,r,s,hz=map(float,sys.argv[1:]); print('%.1f' % (t*1e6/hz/(r*s)) if r else 0)" \
+            "$((after - before))" "$rps" "$WRK_SECONDS" "$(getconf CLK_TCK)")"
+        [ "$err" = ok ] || R[err_$name]="errors"
+    done
+done
+
+mean() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(('%.2f' if max(v) < 1000 else '%.0f') % (sum(v)/len(v)))" $1; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (a/b) if b else 'n/a')" "$1" "$2"; }
+show() { # show KEY: "mean (round1, round2)"
+    echo "$(mean "${R[$1]}") ($(echo ${R[$1]} | sed 's/ /, /g'))"
+}
+mkdir -p "$OUT_DIR"
+REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
+{
+    echo "# ClusterIP proxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Produced by \`bench/proxy/run.sh\`$( [ "$MODE" = "--quick" ] && echo ' --quick')."
+    echo
+    echo "## Machine"
+    echo
+    echo "- CPU: $(lscpu | sed -n 's/^Model name:\s*//p' | head -1), $(nproc) cores online (shared with other work; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "- Kernel: $(uname -sr)"
+    echo "- JDK: $(java -version 2>&1 | head -1)"
+    echo "- $(haproxy -v | head -1)"
+    echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+    echo "- Our proxy: $IO_THREADS event loop threads, transport $TRANSPORT, JVM ${JAVA_OPTS[*]}; HAProxy: nbthread $IO_THREADS"
+    echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk through our proxy (JIT), 3 s of wrk through HAProxy"
+    echo
+    echo "## TCP throughput (iperf3, ${TCP_SECONDS} s per round, Gbit/s received; mean of $ROUNDS rounds, each round in parentheses)"
+    echo
+    echo "| path | 1 stream | 4 streams |"
+    echo "|---|---:|---:|"
+    echo "| direct (no proxy) | $(show tcp_direct) | |"
+    echo "| Kedge proxy | $(show tcp_proxy) | $(show tcp4_proxy) |"
+    echo "| HAProxy, mode tcp | $(show tcp_haproxy) | $(show tcp4_haproxy) |"
+    echo
+    echo "- Kedge / HAProxy: **$(ratio "$(mean "${R[tcp_proxy]}")" "$(mean "${R[tcp_haproxy]}")")** (1 stream), **$(ratio "$(mean "${R[tcp4_proxy]}")" "$(mean "${R[tcp4_haproxy]}")")** (4 streams) (target >= 1.00)"
+    echo "- Kedge / direct: $(ratio "$(mean "${R[tcp_proxy]}")" "$(mean "${R[tcp_direct]}")")"
+    echo
+    echo "## HTTP/1.1 (wrk, 2 threads, 64 connections, ${WRK_SECONDS} s per round, small fixed response; mean of $ROUNDS rounds)"
+    echo
+    echo "| path | requests/s | p99 latency (ms) | proxy CPU per request (us) | errors |"
+    echo "|---|---:|---:|---:|---|"
+    echo "| backend alone (no proxy) | $(show rps_direct) | $(show p99_direct) | | ${R[err_direct]:-none} |"
+    echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | $(show cpu_proxy) | ${R[err_proxy]:-none} |"
+    echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | $(show cpu_haproxy) | ${R[err_haproxy]:-none} |"
+    echo
+    echo "- Kedge / HAProxy requests/s: **$(ratio "$(mean "${R[rps_proxy]}")" "$(mean "${R[rps_haproxy]}")")** (target >= 1.00)"
+    echo "- Kedge / HAProxy p99: **$(ratio "$(mean "${R[p99_proxy]}")" "$(mean "${R[p99_haproxy]}")")** (target <= 1.00)"
+    echo "- Kedge / HAProxy CPU per request: $(ratio "$(mean "${R[cpu_proxy]}")" "$(mean "${R[cpu_haproxy]}")") (the whole JVM: event loops, GC and JIT threads)"
+    echo
+    echo "## Raw wrk output, last round"
+    for t in direct proxy haproxy; do
+        echo
+        echo "### $t"
+        echo
+        echo '```'
+        cat "$WORK/wrk-$t-$ROUNDS.txt"
+        echo '```'
+    done
+} >"$REPORT"
+cat "$REPORT"
+echo >&2
+echo "written to $REPORT" >&2

@@ -1,0 +1,62 @@
+package io.kedge.agent.proxy;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The proxy's Prometheus metrics. Every series carries {@code service} ({@code namespace/name}),
+ * {@code port} (the Service port number) and {@code protocol} ({@code tcp}, {@code udp} or
+ * {@code http}); a Service port's series are removed with its listener.
+ */
+public final class ProxyMetrics {
+    static final String[] LABELS = {"service", "port", "protocol"};
+
+    final Counter connections;
+    final Gauge activeConnections;
+    final Counter requests;
+    final Gauge activeRequests;
+    final Counter bytes;
+    final Counter connectFailures;
+    final Counter retries;
+    final Counter noEndpoint;
+    final Counter sessions;
+    final Gauge activeSessions;
+    final Counter droppedDatagrams;
+    final Gauge listeners;
+
+    public ProxyMetrics(PrometheusRegistry registry) {
+        connections = Counter.builder().name("kedge_agent_proxy_connections_total")
+                .help("Client connections accepted").labelNames(LABELS).register(registry);
+        activeConnections = Gauge.builder().name("kedge_agent_proxy_connections_active")
+                .help("Client connections open").labelNames(LABELS).register(registry);
+        requests = Counter.builder().name("kedge_agent_proxy_requests_total")
+                .help("HTTP requests received (HTTP ports)").labelNames(LABELS).register(registry);
+        activeRequests = Gauge.builder().name("kedge_agent_proxy_requests_active")
+                .help("HTTP requests in progress (HTTP ports)").labelNames(LABELS).register(registry);
+        bytes = Counter.builder().name("kedge_agent_proxy_bytes_total")
+                .help("Payload bytes forwarded, by direction (upstream: client to endpoint; downstream: endpoint to client)")
+                .labelNames("service", "port", "protocol", "direction").register(registry);
+        connectFailures = Counter.builder().name("kedge_agent_proxy_upstream_connect_failures_total")
+                .help("Failed attempts to open a connection or stream to an endpoint").labelNames(LABELS).register(registry);
+        retries = Counter.builder().name("kedge_agent_proxy_retries_total")
+                .help("Connections or requests retried on another (or the same) endpoint").labelNames(LABELS).register(registry);
+        noEndpoint = Counter.builder().name("kedge_agent_proxy_no_endpoint_total")
+                .help("Connections, sessions or requests refused because the Service had no usable endpoint")
+                .labelNames(LABELS).register(registry);
+        sessions = Counter.builder().name("kedge_agent_proxy_udp_sessions_total")
+                .help("UDP sessions created").labelNames(LABELS).register(registry);
+        activeSessions = Gauge.builder().name("kedge_agent_proxy_udp_sessions_active")
+                .help("UDP sessions alive").labelNames(LABELS).register(registry);
+        droppedDatagrams = Counter.builder().name("kedge_agent_proxy_udp_dropped_datagrams_total")
+                .help("Datagrams dropped (session limit reached, queue full while connecting, or no endpoint)")
+                .labelNames(LABELS).register(registry);
+        listeners = Gauge.builder().name("kedge_agent_proxy_listeners")
+                .help("Service-port listeners running").register(registry);
+    }
+
+    /** The data points of one Service port. */
+    public PortMetrics port(String service, int port, String protocol) {
+        return new PortMetrics(this, service, String.valueOf(port), protocol);
+    }
+}

@@ -1,0 +1,592 @@
+package io.kedge.agent.proxy.http;
+
+import io.kedge.agent.proxy.PortMetrics;
+import io.kedge.agent.proxy.Upstream;
+import io.kedge.agent.proxy.UpstreamConnector.Connected;
+import io.kedge.agent.proxy.UpstreamConnector.NoEndpointException;
+import io.kedge.agent.proxy.tcp.RelayHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of an HTTP port: one request at a time (pipelined requests wait their turn),
+ * each balanced on its own and sent over a pooled upstream connection; the response streams back
+ * with backpressure both ways. Requests that fail to reach an endpoint are answered 502/503/504;
+ * idempotent bodiless requests are retried when a reused connection turns out to be dead. An
+ * accepted protocol upgrade (WebSocket) turns the connection into a raw pipe.
+ *
+ * <p>Runs on the client channel's event loop; upstream events reach it through {@link #run}.
+ */
+final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(HttpExchangeHandler.class);
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
+            HttpMethod.DELETE, HttpMethod.TRACE);
+
+    private final HttpListener listener;
+    private final PortMetrics metrics;
+    private ChannelHandlerContext ctx;
+    private String clientIp;
+    private UpstreamPool pool;
+    // Pull-style flow control: whether the handler is ready for the next decoded message, and
+    // the messages that came while it was not (bounded: reading is paused as soon as one waits).
+    private boolean wantMessage;
+    private final ArrayDeque<Object> held = new ArrayDeque<>();
+
+    // The exchange in progress (request non-null), reset between exchanges.
+    private HttpRequest request;
+    private HttpVersion clientVersion;
+    private boolean clientKeepAlive;
+    private boolean upgrade;
+    private boolean bodyless;
+    private boolean requestDone;
+    private boolean bodySent;
+    private String hashKey;
+    private String setCookie;
+    private int reuseRetries;
+    private Future<Connected> connecting;
+    private Upstream upstream;
+    private Channel upstreamChannel;
+    private boolean responseStarted;
+    private boolean switching;
+    private boolean interim;
+    private boolean dropInterim;
+    private boolean upstreamKeepAlive;
+    private boolean awaitingUpstreamWritable;
+    // Between exchanges: the rest of a request that was answered early is swallowed.
+    private boolean discarding;
+    // After a 101: the connection is a raw pipe.
+    private boolean switched;
+    // The client has ended its side: finish the exchange in progress, then close.
+    private boolean clientDone;
+
+    HttpExchangeHandler(HttpListener listener) {
+        this.listener = listener;
+        this.metrics = listener.metrics();
+    }
+
+    /** Runs {@code task} on the client's event loop. */
+    void run(Runnable task) {
+        if (ctx.executor().inEventLoop()) {
+            task.run();
+        } else {
+            ctx.executor().execute(task);
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+        pool = listener.pool(ctx.channel().eventLoop());
+        wantMessage = true;
+        ctx.channel().config().setAutoRead(true);
+        ctx.fireChannelActive();
+    }
+
+    /**
+     * Ready for the next decoded message: a held one is handled at once; with none held, reading
+     * (if it was paused) resumes. Reading stays on in the usual request-response rhythm, so that
+     * flow control costs nothing until a client sends ahead.
+     */
+    private void requestRead() {
+        wantMessage = true;
+        while (wantMessage && !held.isEmpty()) {
+            wantMessage = false;
+            handle(held.poll());
+        }
+        if (wantMessage && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (switched) {
+            handle(msg);
+            return;
+        }
+        if (!wantMessage || !held.isEmpty()) {
+            // Busy with an exchange (a pipelined request, or body while the upstream is full):
+            // hold it and stop reading, so that at most one read's worth waits here.
+            held.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        wantMessage = false;
+        handle(msg);
+    }
+
+    private void handle(Object msg) {
+        if (switched) {
+            // Left over from the HTTP decoder after a 101: raw bytes go on, decoded objects cannot.
+            if (msg instanceof ByteBuf && upstreamChannel != null) {
+                upstreamChannel.writeAndFlush(msg, upstreamChannel.voidPromise());
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        if (msg instanceof HttpRequest req) {
+            if (request != null || discarding) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (req.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                rejectMalformed(req.decoderResult().cause());
+                return;
+            }
+            begin(req);
+            if (msg instanceof HttpContent content) {
+                clientContent(content);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            clientContent(content);
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void clientContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (discarding) {
+            content.release();
+            if (last) {
+                discarding = false;
+                nextRequestOrClose();
+            } else {
+                requestRead();
+            }
+            return;
+        }
+        if (request == null || upstreamChannel == null) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            abort();
+            return;
+        }
+        int n = content.content().readableBytes();
+        if (n > 0) {
+            bodySent = true;
+            metrics.bytesUpstream.inc(n);
+        }
+        upstreamChannel.writeAndFlush(content, upstreamChannel.voidPromise());
+        if (last) {
+            requestDone = true;
+        } else if (upstreamChannel.isWritable()) {
+            requestRead();
+        } else {
+            awaitingUpstreamWritable = true;
+        }
+    }
+
+    private void begin(HttpRequest req) {
+        metrics.requests.inc();
+        metrics.activeRequests.inc();
+        request = req;
+        clientVersion = req.protocolVersion();
+        clientKeepAlive = HttpUtil.isKeepAlive(req);
+        upgrade = ForwardedHeaders.isUpgrade(req);
+        bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+        RequestHashKey hash = RequestHashKey.of(listener.route().policy(), req, clientIp);
+        hashKey = hash.key();
+        setCookie = hash.setCookie();
+        ForwardedHeaders.toUpstream(req, clientIp, upgrade);
+        connect();
+    }
+
+    private void connect() {
+        Future<Connected> attempt = listener.context().connector().connect(listener::route, clientIp, hashKey,
+                ctx.channel().eventLoop(), metrics, pool::acquire);
+        connecting = attempt;
+        attempt.addListener(f -> {
+            if (attempt != connecting || f.isCancelled()) {
+                return;
+            }
+            connecting = null;
+            if (f.isSuccess()) {
+                connected(attempt.getNow());
+            } else {
+                connectFailed(f.cause());
+            }
+        });
+    }
+
+    private void connected(Connected c) {
+        Channel ch = c.channel();
+        if (request == null || !ctx.channel().isActive()) {
+            ch.close();
+            return;
+        }
+        upstream = c.upstream();
+        upstreamChannel = ch;
+        upstream.active().incrementAndGet();
+        ch.pipeline().get(UpstreamHandler.class).attach(this);
+        ch.write(request, ch.voidPromise());
+        if (requestDone) {
+            // A retry: the (bodiless) request was already complete.
+            ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        } else {
+            if (!bodyless) {
+                // Send the head now: the client may be waiting for "100 Continue" before its body.
+                ch.flush();
+            }
+            requestRead();
+        }
+    }
+
+    private void connectFailed(Throwable cause) {
+        if (request == null) {
+            return;
+        }
+        String route = listener.route().label();
+        if (cause instanceof NoEndpointException) {
+            answerError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no endpoints available for " + route);
+        } else if (cause instanceof UpstreamPool.PoolExhaustedException) {
+            answerError(HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream connection limit reached for " + route);
+        } else if (cause instanceof ConnectTimeoutException) {
+            answerError(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream connect timed out for " + route);
+        } else {
+            answerError(HttpResponseStatus.BAD_GATEWAY, "upstream connect failed for " + route + ": " + cause.getMessage());
+        }
+    }
+
+    void upstreamMessage(Channel ch, Object msg) {
+        if (ch != upstreamChannel) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (switched) {
+            if (msg instanceof ByteBuf buf) {
+                metrics.bytesDownstream.inc(buf.readableBytes());
+                ctx.channel().writeAndFlush(buf, ctx.channel().voidPromise());
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        if (msg instanceof HttpResponse response && !upstreamResponse(response)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            upstreamContent(content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Passes a response head on; false when it was dropped (the caller releases it). */
+    private boolean upstreamResponse(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            Throwable cause = response.decoderResult().cause();
+            if (responseStarted) {
+                abort();
+            } else {
+                closeUpstream();
+                answerError(HttpResponseStatus.BAD_GATEWAY, cause instanceof TooLongHttpHeaderException
+                        || cause instanceof TooLongHttpLineException ? "upstream response head too large"
+                        : "upstream sent an invalid response: " + cause.getMessage());
+            }
+            return false;
+        }
+        int code = response.status().code();
+        if (code < 200 && !(code == 101 && upgrade)) {
+            interim = true;
+            if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
+                // HTTP/1.0 clients do not expect 1xx answers.
+                dropInterim = true;
+                return false;
+            }
+            response.setProtocolVersion(clientVersion);
+            ctx.write(response, ctx.voidPromise());
+            return true;
+        }
+        responseStarted = true;
+        switching = code == 101;
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        clientKeepAlive = ForwardedHeaders.toClient(response, clientVersion, clientKeepAlive);
+        if (setCookie != null) {
+            response.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+        }
+        ctx.write(response, ctx.voidPromise());
+        if (!ctx.channel().isWritable()) {
+            upstreamChannel.config().setAutoRead(false);
+        }
+        return true;
+    }
+
+    private void upstreamContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            abort();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (interim) {
+            if (dropInterim) {
+                content.release();
+            } else {
+                ctx.write(content, ctx.voidPromise());
+            }
+            if (last) {
+                interim = false;
+                dropInterim = false;
+            }
+            return;
+        }
+        metrics.bytesDownstream.inc(content.content().readableBytes());
+        if (!last) {
+            ctx.write(content, ctx.voidPromise());
+            if (!ctx.channel().isWritable()) {
+                upstreamChannel.config().setAutoRead(false);
+            }
+            return;
+        }
+        ctx.writeAndFlush(content, ctx.voidPromise());
+        if (switching) {
+            switchProtocols();
+        } else {
+            responseDone();
+        }
+    }
+
+    void upstreamReadComplete(Channel ch) {
+        if (ch == upstreamChannel) {
+            ctx.flush();
+        }
+    }
+
+    void upstreamWritable(Channel ch) {
+        if (ch == upstreamChannel && awaitingUpstreamWritable) {
+            awaitingUpstreamWritable = false;
+            requestRead();
+        }
+    }
+
+    void upstreamFailed(Channel ch, Throwable cause) {
+        if (ch != upstreamChannel) {
+            return;
+        }
+        upstream.active().decrementAndGet();
+        upstream = null;
+        upstreamChannel = null;
+        if (switched) {
+            ctx.close();
+            return;
+        }
+        if (responseStarted || interim) {
+            // Part of the response went out already: the client can only learn of the failure by a close.
+            abort();
+            return;
+        }
+        if (IDEMPOTENT.contains(request.method()) && bodyless && !bodySent && reuseRetries < listener.context().config().connectAttempts()) {
+            // Typically a kept-alive connection the endpoint had just closed: nothing was processed.
+            reuseRetries++;
+            metrics.retries.inc();
+            log.debug("{}: retrying {} {} after upstream failure: {}", listener.route().label(), request.method(), request.uri(),
+                    cause.toString());
+            connect();
+            return;
+        }
+        answerError(HttpResponseStatus.BAD_GATEWAY, "upstream closed the connection before responding");
+    }
+
+    /** The response is complete: the upstream connection goes back to the pool, the next request may come. */
+    private void responseDone() {
+        Channel ch = upstreamChannel;
+        Upstream u = upstream;
+        ch.pipeline().get(UpstreamHandler.class).detach();
+        u.active().decrementAndGet();
+        if (requestDone && upstreamKeepAlive && !upgrade && ch.isActive()) {
+            ch.config().setAutoRead(true);
+            pool.release(u, ch);
+        } else {
+            ch.close();
+        }
+        boolean keepAlive = clientKeepAlive && requestDone;
+        endExchange();
+        if (keepAlive) {
+            nextRequestOrClose();
+        } else {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Answers the current request with an error of the proxy's own; the connection survives when it can. */
+    private void answerError(HttpResponseStatus status, String reason) {
+        log.debug("{}: {} {} -> {} {}", listener.route().label(), request.method(), request.uri(), status.code(), reason);
+        boolean lastStillToCome = !requestDone && bodyless;
+        boolean keepAlive = clientKeepAlive && (requestDone || bodyless);
+        HttpVersion version = clientVersion;
+        endExchange();
+        var response = HttpErrors.response(ctx.alloc(), version, status, reason, keepAlive);
+        if (!keepAlive) {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.writeAndFlush(response, ctx.voidPromise());
+        discarding = lastStillToCome;
+        nextRequestOrClose();
+    }
+
+    /**
+     * Asks for the next request. A client that has ended its side may still have pipelined requests
+     * waiting (they are handed over at once); without any, the connection is done.
+     */
+    private void nextRequestOrClose() {
+        requestRead();
+        if (clientDone && wantMessage) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void rejectMalformed(Throwable cause) {
+        HttpResponseStatus status = cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                : HttpResponseStatus.BAD_REQUEST;
+        ctx.writeAndFlush(HttpErrors.response(ctx.alloc(), HttpVersion.HTTP_1_1, status, "malformed request: " + cause.getMessage(), false))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * After a 101 the connection is no longer HTTP: both pipelines lose their codecs and become a
+     * raw pipe. The upstream's encoder is put in pass-through first, so that bytes the client's
+     * decoder still holds can go straight on.
+     */
+    private void switchProtocols() {
+        Channel client = ctx.channel();
+        Channel up = upstreamChannel;
+        switched = true;
+        metrics.activeRequests.dec();
+        request = null;
+        Upstream u = upstream;
+        up.closeFuture().addListener(f -> u.active().decrementAndGet());
+        ((HttpClientCodec) up.pipeline().get(UpstreamPool.CODEC)).prepareUpgradeFrom(null);
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        ctx.pipeline().remove(HttpListener.CODEC);
+        ctx.pipeline().replace(this, "relay", new RelayHandler(up, metrics.bytesUpstream));
+        up.eventLoop().execute(() -> {
+            up.pipeline().replace(UpstreamPool.HANDLER, "relay", new RelayHandler(client, metrics.bytesDownstream));
+            up.pipeline().remove(UpstreamPool.IDLE);
+            up.pipeline().remove(UpstreamPool.CODEC);
+            up.config().setAutoRead(true);
+            client.config().setAutoRead(true);
+        });
+    }
+
+    private void closeUpstream() {
+        if (upstreamChannel != null) {
+            Channel ch = upstreamChannel;
+            ch.pipeline().get(UpstreamHandler.class).detach();
+            upstream.active().decrementAndGet();
+            upstream = null;
+            upstreamChannel = null;
+            ch.close();
+        }
+    }
+
+    /** Ends everything: the client sees its connection close, the upstream connection is dropped. */
+    private void abort() {
+        closeUpstream();
+        endExchange();
+        ctx.close();
+    }
+
+    /** Forgets the current exchange (metrics included); the upstream must already be released or closed. */
+    private void endExchange() {
+        if (request != null) {
+            metrics.activeRequests.dec();
+        }
+        if (connecting != null) {
+            connecting.cancel(false);
+        }
+        request = null;
+        connecting = null;
+        upstream = null;
+        upstreamChannel = null;
+        requestDone = false;
+        bodySent = false;
+        hashKey = null;
+        setCookie = null;
+        reuseRetries = 0;
+        responseStarted = false;
+        switching = false;
+        interim = false;
+        dropInterim = false;
+        upstreamKeepAlive = false;
+        awaitingUpstreamWritable = false;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && !switched) {
+            // Nothing more will come; whatever is in progress is answered, then the connection ends.
+            clientDone = true;
+            if (request == null && !discarding) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && upstreamChannel != null) {
+            upstreamChannel.config().setAutoRead(true);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        if (!switched) {
+            closeUpstream();
+            endExchange();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("{}: client connection failed: {}", listener.route().label(), cause.toString());
+        ctx.close();
+    }
+}

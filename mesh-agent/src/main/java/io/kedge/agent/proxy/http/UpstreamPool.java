@@ -1,0 +1,147 @@
+package io.kedge.agent.proxy.http;
+
+import io.kedge.agent.catalog.Protocol;
+import io.kedge.agent.proxy.IdleTimeoutHandler;
+import io.kedge.agent.proxy.PortListener;
+import io.kedge.agent.proxy.ProxyConfig;
+import io.kedge.agent.proxy.Upstream;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keep-alive upstream connections of one HTTP Service port on one event loop (used only from that
+ * loop: no locks, and a request's two connections share a thread). Idle connections are reused
+ * most-recent first; at most {@code httpMaxIdlePerEndpoint} wait per endpoint, and at most
+ * {@code httpMaxConnectionsPerEndpoint} are open per endpoint in all (counted across loops).
+ */
+final class UpstreamPool {
+    static final String CODEC = "http-client";
+    static final String IDLE = "pool-idle";
+    static final String HANDLER = "upstream";
+
+    /** The endpoint already has as many connections as allowed. */
+    static final class PoolExhaustedException extends Exception {
+        PoolExhaustedException(Upstream upstream, int max) {
+            super("endpoint " + upstream + " already has " + max + " connections open");
+        }
+    }
+
+    private final PortListener listener;
+    private final EventLoop loop;
+    private final ProxyConfig config;
+    private final Map<Upstream, ArrayDeque<Channel>> idle = new HashMap<>();
+
+    UpstreamPool(PortListener listener, EventLoop loop) {
+        this.listener = listener;
+        this.loop = loop;
+        this.config = listener.context().config();
+    }
+
+    /** An idle connection to {@code upstream}, or a new one. */
+    Future<Channel> acquire(Upstream upstream) {
+        ArrayDeque<Channel> waiting = idle.get(upstream);
+        while (waiting != null && !waiting.isEmpty()) {
+            Channel ch = waiting.pollLast();
+            if (ch.isActive()) {
+                return loop.newSucceededFuture(ch);
+            }
+        }
+        int max = config.httpMaxConnectionsPerEndpoint();
+        if (upstream.connections().incrementAndGet() > max) {
+            upstream.connections().decrementAndGet();
+            return loop.newFailedFuture(new PoolExhaustedException(upstream, max));
+        }
+        Duration idleTimeout = config.httpPoolIdleTimeout();
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.httpMaxInitialLine())
+                .setMaxHeaderSize(config.httpMaxHeaderSize());
+        Future<Channel> dial = listener.context().dialer().dial(upstream, Protocol.TCP, loop, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(CODEC, new HttpClientCodec(decoder, false, false));
+                ch.pipeline().addLast(IDLE, new IdleTimeoutHandler(idleTimeout));
+                ch.pipeline().addLast(HANDLER, new UpstreamHandler());
+            }
+        });
+        Promise<Channel> result = loop.newPromise();
+        dial.addListener(f -> {
+            if (!f.isSuccess()) {
+                upstream.connections().decrementAndGet();
+                result.tryFailure(f.cause() != null ? f.cause() : new IllegalStateException("dial cancelled"));
+                return;
+            }
+            Channel ch = dial.getNow();
+            listener.track(ch);
+            ch.closeFuture().addListener(c -> {
+                upstream.connections().decrementAndGet();
+                if (loop.inEventLoop()) {
+                    forget(upstream, ch);
+                } else {
+                    loop.execute(() -> forget(upstream, ch));
+                }
+            });
+            ch.config().setAutoRead(true);
+            if (!result.trySuccess(ch)) {
+                ch.close();
+            }
+        });
+        result.addListener(f -> {
+            if (f.isCancelled()) {
+                dial.cancel(false);
+            }
+        });
+        return result;
+    }
+
+    /** Takes back a connection whose exchange finished cleanly; keeps it if there is room. */
+    void release(Upstream upstream, Channel ch) {
+        if (!ch.isActive()) {
+            return;
+        }
+        ArrayDeque<Channel> waiting = idle.computeIfAbsent(upstream, u -> new ArrayDeque<>());
+        if (waiting.size() >= config.httpMaxIdlePerEndpoint()) {
+            ch.close();
+            return;
+        }
+        waiting.addLast(ch);
+    }
+
+    /** Closes idle connections to endpoints not in {@code current} (they left the catalog). Runs on this loop. */
+    void retainOnly(Set<Upstream> current) {
+        for (Map.Entry<Upstream, ArrayDeque<Channel>> e : new ArrayList<>(idle.entrySet())) {
+            if (!current.contains(e.getKey())) {
+                new ArrayList<>(e.getValue()).forEach(Channel::close);
+            }
+        }
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    private void forget(Upstream upstream, Channel ch) {
+        ArrayDeque<Channel> waiting = idle.get(upstream);
+        if (waiting != null) {
+            waiting.remove(ch);
+            if (waiting.isEmpty()) {
+                idle.remove(upstream);
+            }
+        }
+    }
+
+    /** Idle connections now (for tests and state). */
+    int idleConnections() {
+        return idle.values().stream().mapToInt(ArrayDeque::size).sum();
+    }
+}

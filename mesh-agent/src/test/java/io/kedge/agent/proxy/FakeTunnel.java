@@ -1,0 +1,167 @@
+package io.kedge.agent.proxy;
+
+import io.kedge.agent.catalog.Protocol;
+import io.kedge.agent.proxy.tcp.RelayHandler;
+import io.kedge.agent.tunnel.Tunnel;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.prometheus.metrics.core.metrics.Counter;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test double of the cross-node tunnel: streams are in-process Netty local channels to a "remote
+ * agent" in this JVM that dials the target with real sockets. It records every stream it opens.
+ * Local channels merge consecutive buffers (they are streams), so for UDP each datagram crosses in
+ * a holder of its own and comes out as one buffer, as the real tunnel's contract says.
+ */
+final class FakeTunnel implements Tunnel, AutoCloseable {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    /** One stream the tunnel carried. */
+    record Opened(String node, InetSocketAddress target, Protocol protocol) {
+    }
+
+    private final Set<String> nodes;
+    private final EventLoopGroup local = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+    private final EventLoopGroup remote = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final LocalAddress address = new LocalAddress("fake-tunnel-" + IDS.incrementAndGet());
+    private final Map<LocalAddress, Opened> pending = new ConcurrentHashMap<>();
+    private final Channel server;
+    final List<Opened> opened = new CopyOnWriteArrayList<>();
+    private final io.prometheus.metrics.core.datapoints.CounterDataPoint ignored =
+            Counter.builder().name("fake_tunnel_bytes").build().labelValues();
+
+    /** One datagram per message across the local channel: buffers out become holders, holders in become buffers. */
+    private static final class DatagramFraming extends MessageToMessageCodec<DefaultByteBufHolder, ByteBuf> {
+        @Override
+        protected void encode(ChannelHandlerContext ctx, ByteBuf datagram, List<Object> out) {
+            out.add(new DefaultByteBufHolder(datagram.retain()));
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, DefaultByteBufHolder holder, List<Object> out) {
+            out.add(holder.content().retain());
+        }
+    }
+
+    FakeTunnel(String... servedNodes) throws InterruptedException {
+        this.nodes = Set.of(servedNodes);
+        server = new ServerBootstrap().group(local).channel(LocalServerChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel stream) {
+                        Opened what = pending.remove((LocalAddress) stream.remoteAddress());
+                        dialFor(stream, what);
+                    }
+                }).bind(address).sync().channel();
+    }
+
+    @Override
+    public boolean serves(String nodeName) {
+        return nodes.contains(nodeName);
+    }
+
+    @Override
+    public Future<Channel> open(String nodeName, InetSocketAddress target, Protocol protocol, EventLoop loop) {
+        LocalAddress self = new LocalAddress("fake-stream-" + IDS.incrementAndGet());
+        Opened what = new Opened(nodeName, target, protocol);
+        pending.put(self, what);
+        opened.add(what);
+        Promise<Channel> result = loop.newPromise();
+        ChannelFuture connect = new Bootstrap().group(local).channel(LocalChannel.class)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(protocol == Protocol.UDP ? new DatagramFraming() : new ChannelInboundHandlerAdapter())
+                .connect(address, self);
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                result.trySuccess(connect.channel());
+            } else {
+                result.tryFailure(f.cause());
+            }
+        });
+        return result;
+    }
+
+    /** The "remote agent": dials the target and pipes the stream to it. */
+    private void dialFor(LocalChannel stream, Opened what) {
+        Bootstrap b = new Bootstrap().group(remote);
+        if (what.protocol() == Protocol.UDP) {
+            b.channel(NioDatagramChannel.class).option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65535))
+                    .handler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ByteBuf datagram = msg instanceof DatagramPacket p ? p.content() : (ByteBuf) msg;
+                            stream.writeAndFlush(datagram);
+                        }
+                    });
+        } else {
+            b.channel(NioSocketChannel.class).handler(new RelayHandler(stream, ignored));
+        }
+        ChannelFuture dial = b.connect(what.target());
+        dial.addListener(f -> {
+            if (!f.isSuccess()) {
+                stream.close();
+                return;
+            }
+            Channel out = dial.channel();
+            if (what.protocol() == Protocol.UDP) {
+                stream.pipeline().addLast(new DatagramFraming());
+            }
+            stream.pipeline().addLast(what.protocol() == Protocol.UDP ? new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    out.writeAndFlush(msg);
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext ctx) {
+                    out.close();
+                }
+            } : new RelayHandler(out, ignored));
+            stream.config().setAutoRead(true);
+        });
+    }
+
+    /** Streams opened to {@code target}. */
+    long opensTo(InetSocketAddress target) {
+        return opened.stream().filter(o -> o.target().equals(target)).count();
+    }
+
+    @Override
+    public void close() {
+        server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        local.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        remote.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
