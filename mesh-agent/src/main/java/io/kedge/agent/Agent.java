@@ -10,6 +10,13 @@ import io.kedge.agent.discovery.KubeClients;
 import io.kedge.agent.dns.DnsConfig;
 import io.kedge.agent.dns.DnsServer;
 import io.kedge.agent.netdev.MeshBridge;
+import io.kedge.agent.proxy.ProxyConfig;
+import io.kedge.agent.proxy.ProxyManager;
+import io.kedge.agent.rules.ServiceRules;
+import io.kedge.agent.rules.ServiceRulesManager;
+import io.kedge.agent.tunnel.Tunnel;
+import io.kedge.iptables.backend.BackendMode;
+import io.kedge.iptables.backend.Backends;
 import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.exec.CommandRunner;
@@ -18,10 +25,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +53,9 @@ public final class Agent implements AutoCloseable {
     private CatalogStore store;
     private ClusterDiscovery discovery;
     private MeshBridge bridge;
+    private ProxyManager proxy;
+    private ServiceRulesManager serviceRules;
+    private final Tunnel tunnel = Tunnel.NONE;
     private volatile boolean closed;
 
     public Agent(AgentConfig config, String nodeName) {
@@ -90,10 +102,38 @@ public final class Agent implements AutoCloseable {
             log.info("DNS on {} (udp) and {} (tcp); upstreams {}", dns.udpAddress(), dns.tcpAddress(), dns.upstreamServers());
         }
 
+        if (config.modules().edgeProxy().enable()) {
+            startProxy();
+        }
+
         admin.check("catalog", () -> store.current().generation() == 0 ? discovery.problem() : null);
         admin.json("/debug/status", this::status);
         log.info("mesh-agent {} on node {}: API {} ({})", VersionProvider.version(), nodeName,
                 KubeClients.source(config.kubeAPIConfig()).url(), KubeClients.source(config.kubeAPIConfig()).kind());
+    }
+
+    /**
+     * The ClusterIP proxy and the iptables rules that feed it: every catalog snapshot is reconciled into
+     * listeners, and every change of listeners into DNAT rules. The rules stop (and are removed) before
+     * the listeners, so no ClusterIP packet is sent to a closed port on the way down.
+     */
+    private void startProxy() {
+        ProxyManager proxyManager = new ProxyManager(ProxyConfig.from(config), nodeName, tunnel, metrics);
+        stopOrder.push(proxyManager);
+        AgentConfig.Iptables iptables = config.modules().edgeProxy().iptables();
+        ServiceRulesManager rules = new ServiceRulesManager(
+                Backends.system(runner, List.of(), BackendMode.parse("modules.edgeProxy.iptables.backend", iptables.backend())),
+                Duration.ofSeconds(iptables.resyncPeriodSeconds()), metrics);
+        rules.start();
+        stopOrder.push(rules);
+        proxyManager.onProxiedPortsChanged(rules::apply);
+        store.listen(proxyManager::reconcile);
+        proxy = proxyManager;
+        serviceRules = rules;
+        admin.check("proxy", proxyManager::healthProblem);
+        admin.check("iptables", rules::healthProblem);
+        admin.json("/debug/services", proxyManager::state);
+        log.info("proxy listening on {}; iptables chain {} installed", config.commonConfig().bridgeDeviceIP(), ServiceRules.CHAIN);
     }
 
     /** What {@code meshctl status} shows. */
@@ -110,6 +150,11 @@ public final class Agent implements AutoCloseable {
         s.put("catalog", Map.of("generation", catalog.generation(), "services", catalog.services().size(),
                 "endpoints", catalog.endpoints().values().stream().mapToInt(java.util.List::size).sum(),
                 "nodes", catalog.nodes().size()));
+        if (proxy != null) {
+            s.put("proxy", Map.of("ports", proxy.proxiedPorts().size(), "openChannels", proxy.openChannels(),
+                    "udpSessions", proxy.udpSessions(), "iptablesRules", serviceRules.ruleCount(),
+                    "problem", String.valueOf(proxy.healthProblem())));
+        }
         return s;
     }
 

@@ -222,6 +222,14 @@ class MeshServerTest {
 
     @Test
     void closingATcpConnectionDeletesItsAllocation() throws Exception {
+        // Earlier tests' connections may still be being torn down: start from a count that holds still.
+        int[] seen = {-1};
+        await().pollInterval(Duration.ofMillis(300)).atMost(Duration.ofSeconds(20)).until(() -> {
+            int now = server.allocationCount();
+            boolean steady = now == seen[0];
+            seen[0] = now;
+            return steady;
+        });
         int before = server.allocationCount();
         TurnClient c = client(Transport.TCP);
         TurnCredentials creds = credentials("tcp-close");

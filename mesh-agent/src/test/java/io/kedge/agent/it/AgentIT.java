@@ -14,21 +14,31 @@ import io.kedge.topo.live.Topology;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * mesh-agent on two nodes of one LAN, fed by fabric8's mock API server on the internet segment;
  * clients are the nodes themselves and a pod on n1, using the real dig.
  */
 @WithTopology("agent-lan.yaml")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AgentIT {
     static final String MESH = "169.254.96.16";
     static ApiControl api;
     static HostProcess agent1;
     static HostProcess agent2;
+    static final java.util.Map<String, HostProcess> backends = new java.util.concurrent.ConcurrentHashMap<>();
 
-    static String services() {
+    /** The web Service (HTTP on 80, UDP echo on 7, optionally a second TCP port 8081) and its endpoints on both nodes. */
+    static String web(boolean withAltPort) {
+        String altPort = withAltPort ? "    - {name: alt, port: 8081, targetPort: 8080, protocol: TCP}\n" : "";
+        String altSlicePort = withAltPort ? "  - {name: alt, port: 8080, protocol: TCP}\n" : "";
         return """
                 apiVersion: v1
                 kind: Service
@@ -39,6 +49,7 @@ class AgentIT {
                   ports:
                     - {name: http, port: 80, targetPort: 8080, protocol: TCP}
                     - {name: echo, port: 7, targetPort: 8080, protocol: UDP}
+                """ + altPort + """
                 ---
                 apiVersion: discovery.k8s.io/v1
                 kind: EndpointSlice
@@ -50,6 +61,7 @@ class AgentIT {
                 ports:
                   - {name: http, port: 8080, protocol: TCP}
                   - {name: echo, port: 8080, protocol: UDP}
+                """ + altSlicePort + """
                 endpoints:
                   - addresses: [100.64.1.11]
                     nodeName: n1
@@ -57,6 +69,11 @@ class AgentIT {
                   - addresses: [100.64.1.12]
                     nodeName: n2
                     conditions: {ready: true}
+                """;
+    }
+
+    static String services() {
+        return web(false) + """
                 ---
                 apiVersion: v1
                 kind: Service
@@ -88,14 +105,40 @@ class AgentIT {
         api = ApiControl.start(topo.host("api"));
         api.apply(services());
         for (String node : List.of("n1", "n2")) {
-            topo.host(node).startJava("backend-" + node, BackendServer.class.getName(), node, topo.host(node).address(), "8080")
-                    .awaitLine(Pattern.compile("READY"), Duration.ofSeconds(30));
+            startBackend(topo.host(node));
         }
         agent1 = startAgent(topo.host("n1"));
         agent2 = startAgent(topo.host("n2"));
         topo.host("client").resolvConf("nameserver " + MESH + "\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n");
         // Answers once the first catalog is in.
         await().atMost(Duration.ofSeconds(60)).until(() -> dig(topo.host("n1"), "web.default.svc.cluster.local", "A").equals("198.18.0.10"));
+    }
+
+    static void startBackend(Host node) {
+        HostProcess backend = node.startJava("backend-" + node.name(), BackendServer.class.getName(), node.name(), node.address(), "8080");
+        backend.awaitLine(Pattern.compile("READY"), Duration.ofSeconds(30));
+        backends.put(node.name(), backend);
+    }
+
+    /** curl's body, or its error; {@code curl} runs on {@code from} with a short timeout. */
+    static String curl(Host from, String url) {
+        CommandResult r = from.exec(Duration.ofSeconds(20), List.of("curl", "-sS", "--max-time", "5", url), null);
+        return r.exitCode() == 0 ? r.stdout().strip() : "curl failed (" + r.exitCode() + "): " + r.stderr().strip();
+    }
+
+    /**
+     * One UDP datagram to {@code ip:port} from {@code from} (bash's /dev/udp), and the first answer line
+     * (read by head: bash's own read takes one byte per datagram).
+     */
+    static String udpEcho(Host from, String ip, int port, String text) {
+        CommandResult r = from.exec(Duration.ofSeconds(20), List.of("bash", "-c",
+                "exec 3<>/dev/udp/" + ip + "/" + port + "; echo " + text + " >&3; timeout 3 head -n1 <&3"), null);
+        return r.stdout().strip();
+    }
+
+    /** The nat table's rules as iptables-save prints them on {@code host}. */
+    static String natRules(Host host) {
+        return host.execOk("iptables-save", "-t", "nat").stdout();
     }
 
     static HostProcess startAgent(Host node) {
@@ -153,5 +196,97 @@ class AgentIT {
                 metadata: {name: late, namespace: default}
                 """);
         await().atMost(Duration.ofSeconds(30)).until(() -> digStatus(topo.host("n2"), "late.default.svc.cluster.local", "A").equals("NXDOMAIN"));
+    }
+
+    @Test
+    @Order(1)
+    void clusterIpTrafficIsProxiedAndBalancedFromNodesAndPods(Topology topo) {
+        // A pod calls by name (its resolver is the agent); nodes call the ClusterIP. Requests are
+        // balanced per request over both nodes' backends.
+        Set<String> served = new HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            String body = curl(topo.host("client"), "http://web.default.svc.cluster.local/hello");
+            assertThat(body).as("request %d from the pod", i).matches("n[12] /hello xff=.*");
+            served.add(body.split(" ")[0]);
+            // The proxy tells the backend who called (the pod's address, not the node's).
+            assertThat(body).endsWith("xff=" + topo.host("client").address());
+        }
+        assertThat(served).containsExactlyInAnyOrder("n1", "n2");
+        for (String node : List.of("n1", "n2")) {
+            Set<String> fromNode = new HashSet<>();
+            for (int i = 0; i < 12; i++) {
+                String body = curl(topo.host(node), "http://198.18.0.10/x");
+                assertThat(body).as("from node %s", node).matches("n[12] /x xff=.*");
+                fromNode.add(body.split(" ")[0]);
+            }
+            assertThat(fromNode).as("backends reached from %s", node).containsExactlyInAnyOrder("n1", "n2");
+        }
+        // The DNAT rules are there, pointing at the proxy on the mesh address.
+        assertThat(natRules(topo.host("n1"))).containsPattern(
+                "-A KEDGE-SERVICES -d 198.18.0.10/32 -p tcp .*--dport 80 -j DNAT --to-destination " + Pattern.quote(MESH) + ":\\d+");
+    }
+
+    @Test
+    @Order(2)
+    void meshctlShowsTheProxiedServicesAndStatus(Topology topo) {
+        CommandResult services = meshctl(topo.host("n1"), "services");
+        assertThat(services.exitCode()).as(services.stderr()).isZero();
+        assertThat(services.stdout()).containsPattern("default/web\\s+http/80\\s+HTTP\\s+169\\.254\\.96\\.16:\\d+")
+                .contains("100.64.1.11:8080@n1").contains("100.64.1.12:8080@n2");
+        CommandResult status = meshctl(topo.host("n2"), "-o", "json", "status");
+        assertThat(status.stdout()).contains("\"node\" : \"n2\"").contains("\"iptablesRules\" : 2");
+        assertThat(meshctl(topo.host("n1"), "health").exitCode()).isZero();
+        CommandResult nobody = meshctl(topo.host("client"), "status");
+        assertThat(nobody.exitCode()).isEqualTo(3);
+        assertThat(nobody.stderr()).contains("no agent answers at http://127.0.0.1:10560");
+        assertThat(meshctl(topo.host("n1"), "-o", "yaml", "status").stderr()).contains("--output").contains("yaml");
+    }
+
+    static CommandResult meshctl(Host host, String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of(io.kedge.topo.live.JavaCommand.javaBinary(), "-cp",
+                System.getProperty("java.class.path"), io.kedge.agent.cli.MeshctlCommand.class.getName()));
+        argv.addAll(List.of(args));
+        return host.exec(Duration.ofSeconds(60), argv, null);
+    }
+
+    @Test
+    @Order(3)
+    void udpServicesEchoThroughTheProxy(Topology topo) {
+        for (String host : List.of("client", "n2")) {
+            String answer = udpEcho(topo.host(host), "198.18.0.10", 7, "ping-" + host);
+            assertThat(answer).as("UDP echo from %s", host).matches("n[12]:ping-" + host);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aDeadBackendIsRoutedAroundAndANewPortFollowsTheCatalog(Topology topo) {
+        backends.remove("n2").kill();
+        try {
+            for (int i = 0; i < 10; i++) {
+                assertThat(curl(topo.host("client"), "http://web.default.svc.cluster.local/after")).as("request %d", i)
+                        .startsWith("n1 /after");
+            }
+        } finally {
+            startBackend(topo.host("n2"));
+        }
+        // A port added to the Service gets a listener and a rule on every node without a restart.
+        api.apply(web(true));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(curl(topo.host("n2"), "http://198.18.0.10:8081/alt")).matches("n[12] /alt xff=.*"));
+    }
+
+    @Test
+    @Order(5)
+    void aStoppedAgentLeavesNoRulesAndARestartedOneServesAgain(Topology topo) {
+        Host n2 = topo.host("n2");
+        agent2.stop();
+        assertThat(agent2.isAlive()).isFalse();
+        assertThat(natRules(n2)).doesNotContain("KEDGE");
+        assertThat(curl(n2, "http://198.18.0.10/gone")).startsWith("curl failed");
+        agent2 = startAgent(n2);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(curl(n2, "http://198.18.0.10/back")).matches("n[12] /back xff=.*"));
+        assertThat(natRules(n2).lines().filter(l -> l.startsWith("-A KEDGE-SERVICES")).count()).isEqualTo(3);
     }
 }
