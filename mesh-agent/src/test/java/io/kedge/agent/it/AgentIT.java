@@ -242,6 +242,83 @@ class AgentIT {
         assertThat(meshctl(topo.host("n1"), "-o", "yaml", "status").stderr()).contains("--output").contains("yaml");
     }
 
+    @Test
+    @Order(3)
+    void aDestinationRuleSwitchesThePolicyLive(Topology topo) {
+        String rule = """
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: web-sticky, namespace: default}
+                spec:
+                  host: web.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: {httpHeaderName: x-user}
+                """;
+        api.apply(rule);
+        // Consistent hashing by header: each user sticks to one backend.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(backendsFor(topo.host("client"), "alice", 8)).hasSize(1));
+        Set<String> all = new HashSet<>();
+        for (String user : List.of("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")) {
+            Set<String> seen = backendsFor(topo.host("client"), user, 4);
+            assertThat(seen).as("user %s", user).hasSize(1);
+            all.addAll(seen);
+        }
+        assertThat(all).as("users spread over the ring").containsExactlyInAnyOrder("n1", "n2");
+        // Removing the rule brings round robin back: one user reaches both backends again.
+        api.delete(rule);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(backendsFor(topo.host("client"), "alice", 8)).hasSize(2));
+    }
+
+    /** Which backends {@code count} requests carrying {@code x-user: user} reached. */
+    static Set<String> backendsFor(Host from, String user, int count) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            CommandResult r = from.exec(Duration.ofSeconds(20), List.of("curl", "-sS", "--max-time", "5", "-H", "x-user: " + user,
+                    "http://web.default.svc.cluster.local/sticky"), null);
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            seen.add(r.stdout().split(" ")[0]);
+        }
+        return seen;
+    }
+
+    @Test
+    @Order(4)
+    void theAgentRidesOutAnApiOutage(Topology topo) {
+        Host n1 = topo.host("n1");
+        String apiIp = topo.host("api").address();
+        // Cut n1 off the API (its established watches included), inside n1's namespace only.
+        n1.execOk("iptables", "-I", "OUTPUT", "-d", apiIp, "-j", "DROP");
+        n1.execOk("iptables", "-I", "INPUT", "-s", apiIp, "-j", "DROP");
+        try {
+            api.apply("""
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: during-outage, namespace: default}
+                    spec:
+                      clusterIP: 198.18.0.40
+                      ports: [{name: http, port: 80, protocol: TCP}]
+                    """);
+            // n2 sees it; n1 cannot, but keeps answering and proxying from what it has.
+            await().atMost(Duration.ofSeconds(30)).until(() -> dig(topo.host("n2"), "during-outage.default.svc.cluster.local", "A").equals("198.18.0.40"));
+            for (int i = 0; i < 5; i++) {
+                assertThat(curl(topo.host("client"), "http://web.default.svc.cluster.local/offline")).matches("n[12] /offline xff=.*");
+            }
+            assertThat(dig(n1, "web.default.svc.cluster.local", "A")).isEqualTo("198.18.0.10");
+            assertThat(digStatus(n1, "during-outage.default.svc.cluster.local", "A")).isEqualTo("NXDOMAIN");
+        } finally {
+            n1.execOk("iptables", "-D", "OUTPUT", "-d", apiIp, "-j", "DROP");
+            n1.execOk("iptables", "-D", "INPUT", "-s", apiIp, "-j", "DROP");
+        }
+        // Back online: what changed meanwhile arrives without a restart.
+        await().atMost(Duration.ofSeconds(90)).until(() -> dig(n1, "during-outage.default.svc.cluster.local", "A").equals("198.18.0.40"));
+        api.delete("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: during-outage, namespace: default}
+                """);
+    }
+
     static CommandResult meshctl(Host host, String... args) {
         List<String> argv = new java.util.ArrayList<>(List.of(io.kedge.topo.live.JavaCommand.javaBinary(), "-cp",
                 System.getProperty("java.class.path"), io.kedge.agent.cli.MeshctlCommand.class.getName()));
@@ -250,7 +327,7 @@ class AgentIT {
     }
 
     @Test
-    @Order(3)
+    @Order(5)
     void udpServicesEchoThroughTheProxy(Topology topo) {
         for (String host : List.of("client", "n2")) {
             String answer = udpEcho(topo.host(host), "198.18.0.10", 7, "ping-" + host);
@@ -259,7 +336,7 @@ class AgentIT {
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void aDeadBackendIsRoutedAroundAndANewPortFollowsTheCatalog(Topology topo) {
         backends.remove("n2").kill();
         try {
@@ -277,7 +354,7 @@ class AgentIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void aStoppedAgentLeavesNoRulesAndARestartedOneServesAgain(Topology topo) {
         Host n2 = topo.host("n2");
         agent2.stop();
