@@ -505,6 +505,13 @@ class KubectlIT {
         assertThat(ok("apply", "-f", file.toString()).out()).contains("pod/rich configured");
         assertThat(ok("get", "pod", "rich", "-n", "kinds", "-o", "jsonpath={.spec.containers[*].image}").out()).isEqualTo("nginx:1.27");
 
+        // What the server answers validates too: every kind read back as YAML (a v1 List) and applied.
+        Path got = dir.resolve("got.yaml");
+        Files.writeString(got, ok("get", "namespaces,services,endpoints,endpointslices,configmaps,secrets,pods,nodes,devicemodels,"
+                + "devices,destinationrules", "-A", "-o", "yaml").out());
+        assertThat(ok("apply", "-f", got.toString()).out()).contains("pod/rich", "node/edge-kinds-1", "device.devices.kubeedge.io/sensor-1",
+                "endpointslice.discovery.k8s.io/external-1");
+
         ok("delete", "-f", file.toString(), "--wait=false");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(run(kubectl("get", "namespace", "kinds")).err()).contains("NotFound"));

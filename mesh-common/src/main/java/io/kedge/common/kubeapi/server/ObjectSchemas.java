@@ -143,6 +143,11 @@ final class ObjectSchemas {
             patchExtensions(p, patch, child);
             properties.set(property.getName(), p);
         }
+        if (properties.isEmpty()) {
+            // A class with no fields of its own stands for free-form JSON (FieldsV1 in managedFields):
+            // an object with no properties, which kubectl takes as a map of anything, not as "no field allowed".
+            schema.remove("properties");
+        }
         return name;
     }
 

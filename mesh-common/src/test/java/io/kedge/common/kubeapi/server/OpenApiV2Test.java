@@ -72,6 +72,8 @@ class OpenApiV2Test {
                 .path("type").asText()).as("quantities are strings").isEqualTo("string");
         assertThat(d.path(ObjectSchemas.OBJECT_META).path("properties").path("labels"))
                 .isEqualTo(KubeObjects.JSON.readTree("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}"));
+        assertThat(d.path("io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1")).as("managedFields entries are free-form")
+                .isEqualTo(KubeObjects.JSON.readTree("{\"type\":\"object\"}"));
         assertThat(d.path("io.k8s.api.core.v1.ConfigMap").path("properties").path("binaryData").path("additionalProperties")
                 .path("type").asText()).isEqualTo("string");
     }
@@ -121,6 +123,8 @@ class OpenApiV2Test {
                 assertThat(definitions.has(target.substring("#/definitions/".length()))).as(target).isTrue();
                 assertThat(s.has("type") || s.has("properties")).as("a reference has no type of its own: " + s).isFalse();
             }
+            assertThat(s.has("properties") && s.get("properties").isEmpty())
+                    .as("kubectl refuses every field of an object with empty properties: " + s).isFalse();
             if (s.path("type").asText().equals("array")) {
                 assertThat(s.path("items").isObject()).as(s.toString()).isTrue();
             }
