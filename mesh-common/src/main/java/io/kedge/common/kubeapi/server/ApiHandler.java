@@ -55,6 +55,7 @@ final class ApiHandler extends Handler.Abstract {
     private final ResourceTypes types;
     private final Discovery discovery;
     private final OpenApi openApi;
+    private final OpenApiV2 openApiV2;
     private final RequestBodies bodies;
     private final ApiMetrics metrics;
     private final ScheduledExecutorService scheduler;
@@ -68,6 +69,7 @@ final class ApiHandler extends Handler.Abstract {
         this.types = settings.types();
         this.discovery = new Discovery(types);
         this.openApi = new OpenApi(types, settings.gitVersion());
+        this.openApiV2 = new OpenApiV2(types, settings.gitVersion());
         this.bodies = new RequestBodies(settings.maxBodyBytes());
         this.metrics = metrics;
         this.scheduler = scheduler;
@@ -185,7 +187,7 @@ final class ApiHandler extends Handler.Abstract {
                 call.verb = "discovery";
                 ObjectNode root = KubeObjects.JSON.createObjectNode();
                 var paths = root.putArray("paths");
-                List.of("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version").forEach(paths::add);
+                List.of("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version").forEach(paths::add);
                 sendJson(call, 200, root);
                 return;
             }
@@ -265,7 +267,22 @@ final class ApiHandler extends Handler.Abstract {
             sendJson(call, 200, orNotFound(doc));
             return;
         }
-        // No OpenAPI v2: kubectl then falls back to its compiled-in types, which is what we want.
+        if (path.equals("/openapi/v2")) {
+            Boolean protobuf = OpenApiV2.wantsProtobuf(accept(call));
+            if (protobuf == null) {
+                throw ApiException.notAcceptable("only the following media types are accepted: application/json, "
+                        + OpenApiV2.PROTOBUF_TYPE);
+            }
+            OpenApiV2.Encoded doc = openApiV2.encoded();
+            if (protobuf) {
+                // Kubernetes answers application/octet-stream: the requested type, with its '@', is not
+                // a valid media type and Go's mime parser (hence client-go) rejects it.
+                send(call, 200, "application/octet-stream", doc.protobuf());
+            } else {
+                send(call, 200, "application/json", doc.json());
+            }
+            return;
+        }
         throw notFound();
     }
 

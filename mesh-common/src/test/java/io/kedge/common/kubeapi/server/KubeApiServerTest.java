@@ -164,7 +164,19 @@ class KubeApiServerTest {
         assertThat(patch.path("parameters").findValuesAsText("name")).contains("fieldValidation");
         assertThat(patch.path("x-kubernetes-group-version-kind").path("kind").asText()).isEqualTo("Device");
         assertThat(patch.path("requestBody").path("content").has("application/strategic-merge-patch+json")).isFalse();
-        assertStatus(get("/openapi/v2"), 404, "NotFound");
+
+        // kubectl before 1.27 validates manifests against /openapi/v2, which it asks for in protobuf.
+        Answer v2 = get("/openapi/v2", "Accept", "application/json");
+        assertThat(v2.code()).isEqualTo(200);
+        assertThat(v2.body().path("swagger").asText()).isEqualTo("2.0");
+        assertThat(v2.body().at("/definitions/io.k8s.api.core.v1.Service/x-kubernetes-group-version-kind/0/kind").asText())
+                .isEqualTo("Service");
+        Answer protobuf = get("/openapi/v2", "Accept", OpenApiV2.PROTOBUF_TYPE + ", application/json");
+        assertThat(protobuf.code()).isEqualTo(200);
+        assertThat(protobuf.contentType()).isEqualTo("application/octet-stream");
+        assertThat(protobuf.body().asText()).contains("io.k8s.api.core.v1.Service", "x-kubernetes-group-version-kind");
+        assertStatus(get("/openapi/v2", "Accept", "text/html"), 406, "NotAcceptable");
+        assertStatus(get("/openapi/v1"), 404, "NotFound");
     }
 
     @Test
