@@ -32,6 +32,7 @@ public final class Cloudcore implements AutoCloseable {
     private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
     private final Instant startedAt = Instant.now();
     private StandaloneModule standalone;
+    private CloudHubModule cloudHub;
     private AdminServer admin;
     private boolean closed;
 
@@ -48,6 +49,14 @@ public final class Cloudcore implements AutoCloseable {
                         "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
             }
             modules.add(new EndpointsModule(standalone::store, Duration.ofSeconds(m.endpointsController().resyncSeconds()), metrics));
+        }
+        if (m.cloudHub().enable()) {
+            if (standalone == null) {
+                throw new ConfigException("modules.cloudHub.enable", true,
+                        "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
+            }
+            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), Path.of(config.dataDir()), standalone::store, metrics);
+            modules.add(cloudHub);
         }
         if (modules.isEmpty()) {
             throw new ConfigException("modules", null, "no module is enabled");
@@ -78,6 +87,11 @@ public final class Cloudcore implements AutoCloseable {
     /** The standalone module, when enabled. */
     public StandaloneModule standalone() {
         return standalone;
+    }
+
+    /** The cloud-edge channel, when enabled. */
+    public CloudHubModule cloudHub() {
+        return cloudHub;
     }
 
     public AdminServer admin() {
