@@ -51,9 +51,14 @@ class CloudEdgeLoopbackTest {
     }
 
     static Cloudcore startCloudcore(Path dir) throws Exception {
+        return startCloudcore(dir, "127.0.0.1");
+    }
+
+    /** cloudcore-lite with CloudHub and bootstrap on {@code hubHost} (its certificate names 127.0.0.1 and localhost only). */
+    static Cloudcore startCloudcore(Path dir, String hubHost) throws Exception {
         CloudcoreConfig.Standalone standalone = new CloudcoreConfig.Standalone(true, "127.0.0.1:0", "198.18.0.0/24", true,
                 1000, null, 60, null, null);
-        CloudcoreConfig.CloudHub hub = new CloudcoreConfig.CloudHub(true, List.of("127.0.0.1"), "127.0.0.1:0", "127.0.0.1:0", 100,
+        CloudcoreConfig.CloudHub hub = new CloudcoreConfig.CloudHub(true, List.of("127.0.0.1"), hubHost + ":0", hubHost + ":0", 100,
                 null, null, null, null, null, null);
         CloudcoreConfig.SyncController sync = new CloudcoreConfig.SyncController(16, 2, 3, 1, 1);
         Cloudcore c = new Cloudcore(new CloudcoreConfig(dir.toString(), new CloudcoreConfig.Admin("127.0.0.1:0"),
@@ -167,8 +172,12 @@ class CloudEdgeLoopbackTest {
                 .hasMessageContaining("401").hasMessageContaining("signature");
         assertThatThrownBy(() -> joiner.join(bootstrap(), token, "Bad_Name")).isInstanceOf(JoinException.class)
                 .hasMessageContaining("NodeName");
-        // the certificate names 127.0.0.1 and localhost only: dialling another loopback address is refused clearly
-        String other = "127.0.0.2:" + cloud.cloudHub().bootstrap().port();
-        assertThatThrownBy(() -> joiner.join(other, token, "e1")).isInstanceOf(JoinException.class);
+        // a cloud reached at an address its certificate does not name: refused with what to fix
+        try (Cloudcore elsewhere = startCloudcore(tmp.resolve("elsewhere"), "127.0.0.2")) {
+            String other = "127.0.0.2:" + elsewhere.cloudHub().bootstrap().port();
+            String otherToken = elsewhere.cloudHub().tokens().current();
+            assertThatThrownBy(() -> joiner.join(other, otherToken, "e1")).isInstanceOf(JoinException.class)
+                    .hasMessageContaining("does not name 127.0.0.2").hasMessageContaining("advertiseAddress");
+        }
     }
 }
