@@ -113,10 +113,17 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
         }
     }
 
-    /** Reliable delivery to edge nodes: send window per node, ACK timeout, tries before backing off, reconcile period. */
+    /**
+     * Reliable delivery to edge nodes: send window per node, ACK timeout, tries before backing off,
+     * reconcile period, and which Node objects a node receives ({@code own}, as KubeEdge, or {@code all}).
+     */
     public record SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds,
-                                 Integer reconcileSeconds) {
-        public static final SyncController DEFAULT = new SyncController(null, null, null, null, null);
+                                 Integer reconcileSeconds, String nodeObjects) {
+        public static final SyncController DEFAULT = new SyncController(null, null, null, null, null, null);
+
+        public SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds, Integer reconcileSeconds) {
+            this(window, ackTimeoutSeconds, retries, backoffSeconds, reconcileSeconds, null);
+        }
 
         public SyncController {
             window = window == null ? 128 : window;
@@ -124,6 +131,8 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
             retries = retries == null ? 5 : retries;
             backoffSeconds = backoffSeconds == null ? 10 : backoffSeconds;
             reconcileSeconds = reconcileSeconds == null ? 5 : reconcileSeconds;
+            nodeObjects = nodeObjects == null ? "own" : nodeObjects;
+            require(nodeObjects.equals("own") || nodeObjects.equals("all"), "nodeObjects", nodeObjects, "must be own or all");
             require(window >= 1 && window <= 100_000, "window", window, "must be between 1 and 100000");
             require(ackTimeoutSeconds >= 1 && ackTimeoutSeconds <= 600, "ackTimeoutSeconds", ackTimeoutSeconds, "must be between 1 and 600");
             require(retries >= 1 && retries <= 100, "retries", retries, "must be between 1 and 100");

@@ -55,8 +55,14 @@ public final class SyncController implements AutoCloseable {
         void send(String frame);
     }
 
-    public record Settings(int window, int maxTries, Duration ackTimeout, Duration backoff, Duration reconcileInterval) {
-        public static final Settings DEFAULT = new Settings(128, 5, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5));
+    /**
+     * {@code allNodeObjects}: every node receives every Node object; otherwise (KubeEdge's way) only its
+     * own, which keeps the fan-out linear in the number of nodes rather than quadratic.
+     */
+    public record Settings(int window, int maxTries, Duration ackTimeout, Duration backoff, Duration reconcileInterval,
+                           boolean allNodeObjects) {
+        public static final Settings DEFAULT = new Settings(128, 5, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5),
+                false);
     }
 
     private final ResourceStore store;
@@ -69,8 +75,8 @@ public final class SyncController implements AutoCloseable {
         return t;
     });
     private final List<Watch> watches = new ArrayList<>();
-    /** Desired objects by UID (loop thread only). */
-    private final Map<String, SyncItem> desired = new LinkedHashMap<>();
+    /** Desired objects (loop thread only). */
+    private final DesiredObjects desired = new DesiredObjects();
     /** Per connected node (loop thread only). */
     private final Map<String, NodeState> nodes = new HashMap<>();
     private final List<SyncRecords.Change> unrecorded = new ArrayList<>();
@@ -234,7 +240,7 @@ public final class SyncController implements AutoCloseable {
         if (item.isDelete()) {
             desired.remove(uid);
         } else {
-            desired.put(uid, item);
+            desired.put(item);
         }
         if (initialisedTypes.contains(type.plural())) {
             changedAt.put(uid + "@" + rv, clock.instant());
@@ -278,35 +284,57 @@ public final class SyncController implements AutoCloseable {
     /** Desired minus acknowledged: queue what is newer, delete what is gone or no longer wanted. */
     private void reconcile(NodeState state) {
         Set<String> referenced = referencedConfig(state.name);
-        for (SyncItem item : desired.values()) {
-            if (configKind(item) && !referenced.contains(configKey(item))) {
-                SyncRecords.Acked a = state.acked.get(item.uid());
-                if (a != null) {
-                    state.queue.offer(item.withOperation(Operations.DELETE));
+        for (String kind : desired.kinds()) {
+            switch (kind) {
+                case "node" -> {
+                    if (settings.allNodeObjects()) {
+                        desired.ofKind(kind).forEach(item -> offer(state, item));
+                    } else {
+                        SyncItem own = desired.byKey("node", null, state.name);
+                        if (own != null) {
+                            offer(state, own);
+                        }
+                    }
+                }
+                case "configmap", "secret" -> {
+                    for (String ref : referenced) {
+                        String[] p = ref.split("/", 3);
+                        SyncItem item = p[0].equals(kind) ? desired.byKey(kind, p[1], p[2]) : null;
+                        if (item != null) {
+                            offer(state, item);
+                        }
+                    }
+                }
+                default -> desired.ofKind(kind).forEach(item -> offer(state, item));
+            }
+        }
+        for (Map.Entry<String, SyncRecords.Acked> e : state.acked.entrySet()) {
+            SyncRecords.Acked a = e.getValue();
+            if (desired.contains(e.getKey())) {
+                if ((a.kubeEdgeType().equals("configmap") || a.kubeEdgeType().equals("secret"))
+                        && !referenced.contains(DesiredObjects.key(a.kubeEdgeType(), a.namespace(), a.name()))) {
+                    SyncItem item = desired.byKey(a.kubeEdgeType(), a.namespace(), a.name());
+                    if (item != null) {
+                        state.queue.offer(item.withOperation(Operations.DELETE)); // no pod of this node uses it any more
+                    }
                 }
                 continue;
             }
-            offer(state, item);
-        }
-        for (Map.Entry<String, SyncRecords.Acked> e : state.acked.entrySet()) {
-            if (!desired.containsKey(e.getKey())) {
-                SyncRecords.Acked a = e.getValue();
-                ResourceType type = SyncedTypes.byName(a.kubeEdgeType()).orElse(null);
-                if (type == null) {
-                    // a record of a kind no longer synced: forget it instead of looping on a delete
-                    unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null));
-                    continue;
-                }
-                ObjectNode last = KubeObjects.JSON.createObjectNode();
-                last.put("apiVersion", type.apiVersion()).put("kind", type.kind());
-                ObjectNode meta = last.putObject("metadata");
-                meta.put("name", a.name()).put("uid", e.getKey()).put("resourceVersion", a.resourceVersion());
-                if (a.namespace() != null) {
-                    meta.put("namespace", a.namespace());
-                }
-                state.queue.offer(new SyncItem(e.getKey(), Operations.DELETE, type, a.kubeEdgeType(), a.namespace(), a.name(),
-                        a.resourceVersion(), last));
+            ResourceType type = SyncedTypes.byName(a.kubeEdgeType()).orElse(null);
+            if (type == null) {
+                // a record of a kind no longer synced: forget it instead of looping on a delete
+                unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null));
+                continue;
             }
+            ObjectNode last = KubeObjects.JSON.createObjectNode();
+            last.put("apiVersion", type.apiVersion()).put("kind", type.kind());
+            ObjectNode meta = last.putObject("metadata");
+            meta.put("name", a.name()).put("uid", e.getKey()).put("resourceVersion", a.resourceVersion());
+            if (a.namespace() != null) {
+                meta.put("namespace", a.namespace());
+            }
+            state.queue.offer(new SyncItem(e.getKey(), Operations.DELETE, type, a.kubeEdgeType(), a.namespace(), a.name(),
+                    a.resourceVersion(), last));
         }
     }
 
@@ -320,8 +348,14 @@ public final class SyncController implements AutoCloseable {
         }
     }
 
-    /** Per-node selection: Devices of the node, ConfigMaps and Secrets its pods use; everything else goes everywhere. */
+    /**
+     * Per-node selection: Devices of the node, ConfigMaps and Secrets its pods use, its own Node (or all,
+     * per settings); everything else goes everywhere.
+     */
     private boolean wanted(String node, SyncItem item) {
+        if (item.kubeEdgeType().equals("node") && !settings.allNodeObjects()) {
+            return node.equals(item.name());
+        }
         if (item.kubeEdgeType().equals("device")) {
             return node.equals(item.body().path("spec").path("nodeName").asText(""));
         }
@@ -336,16 +370,13 @@ public final class SyncController implements AutoCloseable {
     }
 
     private static String configKey(SyncItem item) {
-        return item.kubeEdgeType() + "/" + item.namespace() + "/" + item.name();
+        return DesiredObjects.key(item.kubeEdgeType(), item.namespace(), item.name());
     }
 
     /** The ConfigMaps and Secrets that pods bound to {@code node} use (volumes, env, envFrom, projected). */
     private Set<String> referencedConfig(String node) {
         Set<String> out = new HashSet<>();
-        for (SyncItem item : desired.values()) {
-            if (!item.kubeEdgeType().equals("pod") || !node.equals(item.body().path("spec").path("nodeName").asText(""))) {
-                continue;
-            }
+        for (SyncItem item : desired.podsOn(node)) {
             String ns = item.namespace();
             JsonNode spec = item.body().path("spec");
             for (JsonNode v : spec.path("volumes")) {
