@@ -58,6 +58,25 @@ public final class NodeLifecycle implements AutoCloseable {
     }
 
     public void start() {
+        // Edge nodes Ready in the store when we start (after a restart of cloudcore-lite) get the grace
+        // period to reconnect; the ones that do not go NotReady instead of staying Ready forever.
+        Instant now = clock.instant();
+        try {
+            for (ObjectNode n : store.list(BuiltinTypes.NODES, null).items()) {
+                if (n.path("metadata").path("labels").has("node-role.kubernetes.io/edge")) {
+                    String name = KubeObjects.name(n);
+                    boolean isReady = false;
+                    for (JsonNode c : n.path("status").path("conditions")) {
+                        isReady |= "Ready".equals(c.path("type").asText()) && "True".equals(c.path("status").asText());
+                    }
+                    lastSeen.put(name, now);
+                    ready.put(name, isReady);
+                    lastWritten.put(name, now);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("cannot list the known nodes: {}", e.toString());
+        }
         worker.scheduleWithFixedDelay(this::checkGrace, 2, 2, TimeUnit.SECONDS);
     }
 
