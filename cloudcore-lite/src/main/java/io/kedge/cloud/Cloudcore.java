@@ -33,17 +33,26 @@ public final class Cloudcore implements AutoCloseable {
     private final Instant startedAt = Instant.now();
     private StandaloneModule standalone;
     private CloudHubModule cloudHub;
+    private ClusterModule cluster;
     private AdminServer admin;
     private boolean closed;
 
     public Cloudcore(CloudcoreConfig config) {
         this.config = config;
         CloudcoreConfig.Modules m = config.modules();
+        if (m.cluster().enable()) {
+            if (m.standalone().enable()) {
+                throw new ConfigException("modules.standalone.enable", true,
+                        "must be false with modules.cluster.enable: edges follow one source of truth");
+            }
+            cluster = new ClusterModule(m.cluster());
+            modules.add(cluster);
+        }
         if (m.standalone().enable()) {
             standalone = new StandaloneModule(m.standalone(), Path.of(config.dataDir()), metrics);
             modules.add(standalone);
         }
-        if (m.endpointsController().enable()) {
+        if (m.endpointsController().enable() && cluster == null) { // a real cluster runs its own
             if (standalone == null) {
                 throw new ConfigException("modules.endpointsController.enable", true,
                         "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
@@ -51,11 +60,13 @@ public final class Cloudcore implements AutoCloseable {
             modules.add(new EndpointsModule(standalone::store, Duration.ofSeconds(m.endpointsController().resyncSeconds()), metrics));
         }
         if (m.cloudHub().enable()) {
-            if (standalone == null) {
-                throw new ConfigException("modules.cloudHub.enable", true,
-                        "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
+            if (standalone == null && cluster == null) {
+                throw new ConfigException("modules.cloudHub.enable", true, "needs a source: enable modules.standalone or modules.cluster");
             }
-            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), Path.of(config.dataDir()), standalone::store, metrics);
+            ClusterModule source = cluster;
+            StandaloneModule store = standalone;
+            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), Path.of(config.dataDir()),
+                    () -> source != null ? source.store() : store.store(), metrics);
             modules.add(cloudHub);
         }
         if (modules.isEmpty()) {

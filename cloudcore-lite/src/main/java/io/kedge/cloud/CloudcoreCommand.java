@@ -90,6 +90,12 @@ public final class CloudcoreCommand implements Callable<Integer> {
         @Option(names = "--token-file", paramLabel = "FILE", description = "Require a bearer token from this file (one per line).")
         String tokenFile;
 
+        @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Cluster mode: edges follow this cluster (instead of the embedded store).")
+        String kubeconfig;
+
+        @Option(names = "--master", paramLabel = "URL", description = "Cluster mode with an API server URL (no credentials).")
+        String master;
+
         @Option(names = "--advertise-address", paramLabel = "ADDR", split = ",",
                 description = "Enable CloudHub and bootstrap; edges dial these addresses (IPs or DNS names; the server certificate's SANs).")
         List<String> advertise;
@@ -139,8 +145,14 @@ public final class CloudcoreCommand implements Callable<Integer> {
                     s.maxBodyBytes(), s.maxWatchSeconds(), tls, tokenFile != null ? tokenFile : s.tokenFile());
             return new CloudcoreConfig(dataDir != null ? dataDir : c.dataDir(),
                     admin != null ? new CloudcoreConfig.Admin(admin) : c.admin(),
-                    new CloudcoreConfig.Modules(s, c.modules().endpointsController(), hubWithFlags(c.modules().cloudHub()),
-                            c.modules().syncController()));
+                    new CloudcoreConfig.Modules(kubeconfig != null || master != null ? withoutStandalone(s) : s,
+                            c.modules().endpointsController(), hubWithFlags(c.modules().cloudHub()), c.modules().syncController(),
+                            kubeconfig != null || master != null ? new CloudcoreConfig.Cluster(true, kubeconfig, master) : c.modules().cluster()));
+        }
+
+        static CloudcoreConfig.Standalone withoutStandalone(CloudcoreConfig.Standalone s) {
+            return new CloudcoreConfig.Standalone(false, s.listen(), s.serviceClusterIPRange(), s.autoCreateNamespaces(), s.eventWindow(),
+                    s.maxBodyBytes(), s.maxWatchSeconds(), s.tls(), s.tokenFile());
         }
 
         CloudcoreConfig.CloudHub hubWithFlags(CloudcoreConfig.CloudHub h) {

@@ -72,8 +72,13 @@ class CloudEdgeLoopbackTest {
     }
 
     Edgecore startEdge(String node, Path dir) throws Exception {
+        return startEdgeAt(cloud, node, dir);
+    }
+
+    /** edgecore-lite for {@code node} against {@code cloudcore}'s CloudHub, everything on loopback with short timers. */
+    Edgecore startEdgeAt(Cloudcore cloudcore, String node, Path dir) throws Exception {
         EdgecoreConfig cfg = new EdgecoreConfig(node, dir.toString(),
-                new EdgecoreConfig.CloudHub("127.0.0.1:" + cloud.cloudHub().hub().port(), null, 1, 1, 4, 100, 2, null),
+                new EdgecoreConfig.CloudHub("127.0.0.1:" + cloudcore.cloudHub().hub().port(), null, 1, 1, 4, 100, 2, null),
                 new EdgecoreConfig.MetaServer("127.0.0.1:0"), new EdgecoreConfig.Admin("127.0.0.1:0"));
         Edgecore e = new Edgecore(cfg);
         e.start();

@@ -53,18 +53,37 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
     }
 
     public record Modules(Standalone standalone, EndpointsController endpointsController, CloudHub cloudHub,
-                          SyncController syncController) {
-        public static final Modules DEFAULT = new Modules(null, null, null, null);
+                          SyncController syncController, Cluster cluster) {
+        public static final Modules DEFAULT = new Modules(null, null, null, null, null);
 
         public Modules {
             standalone = standalone == null ? Standalone.DEFAULT : standalone;
             endpointsController = endpointsController == null ? EndpointsController.DEFAULT : endpointsController;
             cloudHub = cloudHub == null ? CloudHub.DEFAULT : cloudHub;
             syncController = syncController == null ? SyncController.DEFAULT : syncController;
+            cluster = cluster == null ? Cluster.DEFAULT : cluster;
         }
 
         public Modules(Standalone standalone, EndpointsController endpointsController) {
-            this(standalone, endpointsController, null, null);
+            this(standalone, endpointsController, null, null, null);
+        }
+
+        public Modules(Standalone standalone, EndpointsController endpointsController, CloudHub cloudHub, SyncController syncController) {
+            this(standalone, endpointsController, cloudHub, syncController, null);
+        }
+    }
+
+    /**
+     * Cluster mode: edges receive what a real Kubernetes API holds (read through informers) instead of
+     * the embedded store. {@code kubeconfig} or {@code master}; neither: in-cluster or ~/.kube/config.
+     * Needs {@code standalone.enable: false} (one source of truth).
+     */
+    public record Cluster(Boolean enable, String kubeconfig, String master) {
+        public static final Cluster DEFAULT = new Cluster(null, null, null);
+
+        public Cluster {
+            enable = enable != null && enable;
+            require(master == null || master.matches("https?://.+"), "master", master, "must be an http(s) URL");
         }
     }
 
