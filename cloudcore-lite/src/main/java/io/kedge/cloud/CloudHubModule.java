@@ -99,7 +99,8 @@ public final class CloudHubModule implements CloudModule {
                 .callback(cb -> cb.call(records.count())).register(metrics);
         sync = new SyncController(store.get(), records, new SyncController.Settings(syncConfig.window(), syncConfig.retries(),
                 Duration.ofSeconds(syncConfig.ackTimeoutSeconds()), Duration.ofSeconds(syncConfig.backoffSeconds()),
-                Duration.ofSeconds(syncConfig.reconcileSeconds()), syncConfig.nodeObjects().equals("all")), clock, metrics);
+                Duration.ofSeconds(syncConfig.reconcileSeconds()), syncConfig.nodeObjects().equals("all"),
+                syncConfig.maxInFlight()), clock, metrics);
         sync.start();
         started.add(sync);
         NodeLifecycle lifecycle = new NodeLifecycle(store.get(), Duration.ofSeconds(config.nodeGraceSeconds()), Duration.ofMinutes(5),

@@ -134,14 +134,15 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
 
     /**
      * Reliable delivery to edge nodes: send window per node, ACK timeout, tries before backing off,
-     * reconcile period, and which Node objects a node receives ({@code own}, as KubeEdge, or {@code all}).
+     * reconcile period, which Node objects a node receives ({@code own}, as KubeEdge, or {@code all}), and
+     * how many messages may be unacknowledged across all nodes ({@code maxInFlight}).
      */
     public record SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds,
-                                 Integer reconcileSeconds, String nodeObjects) {
-        public static final SyncController DEFAULT = new SyncController(null, null, null, null, null, null);
+                                 Integer reconcileSeconds, String nodeObjects, Integer maxInFlight) {
+        public static final SyncController DEFAULT = new SyncController(null, null, null, null, null, null, null);
 
         public SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds, Integer reconcileSeconds) {
-            this(window, ackTimeoutSeconds, retries, backoffSeconds, reconcileSeconds, null);
+            this(window, ackTimeoutSeconds, retries, backoffSeconds, reconcileSeconds, null, null);
         }
 
         public SyncController {
@@ -151,6 +152,8 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
             backoffSeconds = backoffSeconds == null ? 10 : backoffSeconds;
             reconcileSeconds = reconcileSeconds == null ? 5 : reconcileSeconds;
             nodeObjects = nodeObjects == null ? "own" : nodeObjects;
+            maxInFlight = maxInFlight == null ? 20_000 : maxInFlight;
+            require(maxInFlight >= 1 && maxInFlight <= 10_000_000, "maxInFlight", maxInFlight, "must be between 1 and 10000000");
             require(nodeObjects.equals("own") || nodeObjects.equals("all"), "nodeObjects", nodeObjects, "must be own or all");
             require(window >= 1 && window <= 100_000, "window", window, "must be between 1 and 100000");
             require(ackTimeoutSeconds >= 1 && ackTimeoutSeconds <= 600, "ackTimeoutSeconds", ackTimeoutSeconds, "must be between 1 and 600");

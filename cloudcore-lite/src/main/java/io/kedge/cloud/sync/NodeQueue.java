@@ -75,6 +75,12 @@ public final class NodeQueue {
 
     /** What to send now: timed-out messages again, then pending states while the window has room. */
     public List<Send> poll(Instant now) {
+        return poll(now, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #poll(Instant)}, with at most {@code maxNew} messages that are not resends. */
+    public List<Send> poll(Instant now, int maxNew) {
+        int fresh = 0;
         List<Send> out = new ArrayList<>();
         for (Iterator<InFlight> it = inFlight.values().iterator(); it.hasNext(); ) {
             InFlight f = it.next();
@@ -97,7 +103,7 @@ public final class NodeQueue {
                 notBefore.put(f.item().uid(), now.plus(backoff));
             }
         }
-        for (Iterator<SyncItem> it = pending.values().iterator(); it.hasNext() && inFlight.size() < window; ) {
+        for (Iterator<SyncItem> it = pending.values().iterator(); it.hasNext() && inFlight.size() < window && fresh < maxNew; ) {
             SyncItem item = it.next();
             if (inFlight.containsKey(item.uid())) {
                 continue;
@@ -114,6 +120,7 @@ public final class NodeQueue {
             inFlight.put(item.uid(), new InFlight(item, id, now, 1));
             uidByMsgId.put(id, item.uid());
             out.add(new Send(id, item, false));
+            fresh++;
         }
         return out;
     }

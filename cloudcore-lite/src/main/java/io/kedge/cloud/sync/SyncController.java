@@ -58,11 +58,14 @@ public final class SyncController implements AutoCloseable {
     /**
      * {@code allNodeObjects}: every node receives every Node object; otherwise (KubeEdge's way) only its
      * own, which keeps the fan-out linear in the number of nodes rather than quadratic.
+     * {@code maxInFlight}: unacknowledged messages across all nodes; beyond it new sends wait, so a
+     * burst (thousands of nodes syncing at once) does not queue more than can be ACKed within the
+     * timeout, which would only cause resends.
      */
     public record Settings(int window, int maxTries, Duration ackTimeout, Duration backoff, Duration reconcileInterval,
-                           boolean allNodeObjects) {
+                           boolean allNodeObjects, int maxInFlight) {
         public static final Settings DEFAULT = new Settings(128, 5, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5),
-                false);
+                false, 20_000);
     }
 
     private final ResourceStore store;
@@ -91,6 +94,7 @@ public final class SyncController implements AutoCloseable {
     private final Counter refused;
     private final Histogram ackLatency;
     private final Set<String> initialisedTypes = ConcurrentHashMap.newKeySet();
+    private long pumpRound;
 
     private static final class NodeState {
         final String name;
@@ -121,7 +125,7 @@ public final class SyncController implements AutoCloseable {
                 .callback(cb -> cb.call(pendingTotal.get())).register(metrics);
         GaugeWithCallback.builder().name("kedge_sync_unacked").help("Messages sent and not yet acknowledged, all nodes")
                 .callback(cb -> cb.call(inFlightTotal.get())).register(metrics);
-        GaugeWithCallback.builder().name("kedge_sync_retries").help("Messages resent after no ACK came in time, all nodes")
+        GaugeWithCallback.builder().name("kedge_sync_connected_resends").help("Messages resent after no ACK came in time, to the nodes connected now")
                 .callback(cb -> cb.call(retriesTotal.get())).register(metrics);
     }
 
@@ -419,11 +423,19 @@ public final class SyncController implements AutoCloseable {
             int pending = 0;
             int flying = 0;
             long retries = 0;
-            for (NodeState state : nodes.values()) {
+            List<NodeState> order = new ArrayList<>(nodes.values());
+            int budget = settings.maxInFlight() - inFlightTotal.get();
+            // Start at a different node each round, so that a small budget is shared fairly.
+            int offset = order.isEmpty() ? 0 : (int) (pumpRound++ % order.size());
+            for (int i = 0; i < order.size(); i++) {
+                NodeState state = order.get((offset + i) % order.size());
                 if (state.queue.busy() && state.out != null) {
-                    for (NodeQueue.Send send : state.queue.poll(now)) {
+                    for (NodeQueue.Send send : state.queue.poll(now, Math.max(0, budget))) {
                         state.out.send(MessageCodec.encode(toMessage(send)));
                         sent.labelValues(send.retry() ? "retry" : "first").inc();
+                        if (!send.retry()) {
+                            budget--;
+                        }
                     }
                 }
                 pending += state.queue.pendingCount();

@@ -79,6 +79,18 @@ class NodeQueueTest {
     }
 
     @Test
+    void aBudgetLimitsNewSendsButNotResends() {
+        NodeQueue q = queue(10);
+        for (int i = 0; i < 4; i++) {
+            q.offer(item("o" + i, Operations.INSERT, Integer.toString(i + 1)));
+        }
+        assertThat(q.poll(T0, 1)).hasSize(1);
+        assertThat(q.poll(T0, 0)).isEmpty();
+        assertThat(q.poll(T0.plusSeconds(5), 0)).singleElement().satisfies(s -> assertThat(s.retry()).isTrue());
+        assertThat(q.poll(T0.plusSeconds(5), 5)).hasSize(3);
+    }
+
+    @Test
     void unacknowledgedMessagesAreResentWithTheSameIdThenRequeuedWithBackoff() {
         NodeQueue q = queue(10);
         q.offer(item("a", Operations.INSERT, "1"));
