@@ -154,6 +154,7 @@ public final class SyncController implements AutoCloseable {
         submit(() -> {
             NodeState state = nodes.get(node);
             if (state == null) {
+                flushRecords(); // ACKs of an earlier session of this node must be in the records read next
                 state = new NodeState(node, new NodeQueue(settings.window(), settings.maxTries(), settings.ackTimeout(), settings.backoff()),
                         new HashMap<>(records.forNode(node)));
                 nodes.put(node, state);
@@ -445,13 +446,17 @@ public final class SyncController implements AutoCloseable {
             pendingTotal.set(pending);
             inFlightTotal.set(flying);
             retriesTotal.set(retries);
-            if (!unrecorded.isEmpty()) {
-                List<SyncRecords.Change> batch = new ArrayList<>(unrecorded);
-                unrecorded.clear();
-                records.apply(batch);
-            }
+            flushRecords();
         } catch (RuntimeException e) {
             log.error("sync pump failed", e);
+        }
+    }
+
+    private void flushRecords() {
+        if (!unrecorded.isEmpty()) {
+            List<SyncRecords.Change> batch = new ArrayList<>(unrecorded);
+            unrecorded.clear();
+            records.apply(batch);
         }
     }
 
