@@ -37,6 +37,7 @@ public final class Edgecore implements AutoCloseable {
     private KubeApiServer metaServer;
     private EdgeHub hub;
     private LocalView view;
+    private CertificateRenewal renewal;
     private AdminServer admin;
     private boolean closed;
 
@@ -70,6 +71,9 @@ public final class Edgecore implements AutoCloseable {
             hub = new EdgeHub(config.cloudHub(), config.nodeName(), credentials, meta, metrics);
             hub.start();
             stopOrder.push(hub);
+            renewal = new CertificateRenewal(config, credentials, hub, metrics);
+            renewal.start();
+            stopOrder.push(renewal);
             try {
                 admin = new AdminServer(hostPort(config.admin().listen()), metrics);
             } catch (IOException e) {
@@ -78,6 +82,7 @@ public final class Edgecore implements AutoCloseable {
             stopOrder.push(admin);
             // Ready means serving the node's copy: being offline is a state edgecore-lite is built for.
             admin.check("metaServer", () -> metaServer == null ? "not started" : null);
+            admin.check("certificate", renewal::problem);
             admin.json("/debug/status", this::status);
         } catch (Exception e) {
             close();

@@ -17,10 +17,12 @@ import io.kedge.common.kubeapi.Preconditions;
 import io.kedge.common.kubeapi.WriteOptions;
 import io.kedge.common.kubeapi.store.MemoryResourceStore;
 import io.kedge.edge.config.EdgecoreConfig;
+import io.kedge.edge.join.CertificateRenewer;
 import io.kedge.edge.join.EdgeCredentials;
 import io.kedge.edge.join.JoinException;
 import io.kedge.edge.join.Joiner;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -161,6 +163,31 @@ class CloudEdgeLoopbackTest {
         Edgecore e = new Edgecore(cfg);
         e.start();
         return e;
+    }
+
+    @Test
+    void aNodeRenewsItsCertificateWithTheCurrentOneAndOnlyForItself() throws Exception {
+        cloud.standalone().store().create(BuiltinTypes.SERVICES, service("web", 80), WriteOptions.DEFAULT);
+        EdgeCredentials joined = new Joiner(Duration.ofSeconds(10)).join(bootstrap(), cloud.cloudHub().tokens().current(), "e1");
+        X509Certificate cert = joined.certificate();
+        assertThat(CertificateRenewer.dueAt(cert)).isEqualTo(cert.getNotBefore().toInstant().plusMillis(
+                (long) ((cert.getNotAfter().getTime() - cert.getNotBefore().getTime()) * 0.8)));
+        CertificateRenewer renewer = new CertificateRenewer(Duration.ofSeconds(10));
+        EdgeCredentials renewed = renewer.renew(bootstrap(), joined, "e1");
+        assertThat(renewed.certificate().getSerialNumber()).isNotEqualTo(cert.getSerialNumber());
+        assertThat(renewed.certificate().getPublicKey()).isNotEqualTo(cert.getPublicKey());
+        assertThat(renewed.certificate().getSubjectX500Principal().getName()).contains("CN=system:node:e1");
+        assertThatThrownBy(() -> renewer.renew(bootstrap(), joined, "e2")).isInstanceOf(JoinException.class)
+                .hasMessageContaining("403").hasMessageContaining("not for NodeName");
+        // the renewed certificate is accepted by CloudHub
+        Path edgeDir = tmp.resolve("edge");
+        renewed.save(edgeDir.resolve("certs"));
+        edge = startEdge("e1", edgeDir);
+        try (KubernetesClient k = new KubernetesClientBuilder().withConfig(new io.fabric8.kubernetes.client.ConfigBuilder()
+                .withMasterUrl(edge.metaServer().url()).build()).build()) {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(k.services().inNamespace("default").withName("web").get()).isNotNull());
+        }
     }
 
     @Test

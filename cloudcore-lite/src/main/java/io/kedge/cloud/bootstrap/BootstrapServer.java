@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -48,7 +49,8 @@ public final class BootstrapServer implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(8, 2);
         threads.setName("bootstrap");
         server = new Server(threads);
-        connector = TlsListeners.https(server, listen, serverKeys, password, null);
+        // A node renewing its certificate authenticates with the current one instead of a token.
+        connector = TlsListeners.https(server, listen, serverKeys, password, ca.trustStore(), false);
         server.addConnector(connector);
         byte[] caDer = ca.certificateDer();
         server.setHandler(new Handler.Abstract.NonBlocking() {
@@ -74,30 +76,41 @@ public final class BootstrapServer implements AutoCloseable {
             private void signEdge(Request request, Response response, Callback callback) {
                 String result = "ok";
                 try {
-                    String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-                    if (auth == null || !auth.startsWith("Bearer ")) {
-                        result = "401";
-                        refuse(request, response, callback, 401, "an Authorization: Bearer <token> header is required");
-                        return;
-                    }
-                    String jwt = auth.substring(7).strip();
-                    int dot = jwt.indexOf('.');
-                    if (dot == 64 && jwt.split("\\.").length == 4) {
-                        jwt = jwt.substring(65); // the whole join token was sent: accept it
-                    }
-                    try {
-                        tokens.verify(jwt);
-                    } catch (MessageException e) {
-                        result = "401";
-                        refuse(request, response, callback, 401, "token refused: " + e.getMessage());
-                        return;
-                    }
                     String node = request.getHeaders().get("NodeName");
                     if (node == null || node.length() > 253 || !NODE_NAME.matcher(node).matches()) {
                         result = "400";
                         refuse(request, response, callback, 400, "header NodeName must be a DNS-1123 name (got "
                                 + (node == null ? "none" : "\"" + node.substring(0, Math.min(node.length(), 80)) + "\"") + ")");
                         return;
+                    }
+                    String renewing = clientNode(request);
+                    String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+                    if (renewing != null && (auth == null || !auth.startsWith("Bearer "))) {
+                        if (!renewing.equals(node)) {
+                            result = "403";
+                            refuse(request, response, callback, 403, "the client certificate is for node \"" + renewing
+                                    + "\", not for NodeName \"" + node + "\"");
+                            return;
+                        }
+                    } else {
+                        if (auth == null || !auth.startsWith("Bearer ")) {
+                            result = "401";
+                            refuse(request, response, callback, 401, "an Authorization: Bearer <token> header (or, to renew, "
+                                    + "the node's current client certificate) is required");
+                            return;
+                        }
+                        String jwt = auth.substring(7).strip();
+                        int dot = jwt.indexOf('.');
+                        if (dot == 64 && jwt.split("\\.").length == 4) {
+                            jwt = jwt.substring(65); // the whole join token was sent: accept it
+                        }
+                        try {
+                            tokens.verify(jwt);
+                        } catch (MessageException e) {
+                            result = "401";
+                            refuse(request, response, callback, 401, "token refused: " + e.getMessage());
+                            return;
+                        }
                     }
                     byte[] csr;
                     try (InputStream in = Content.Source.asInputStream(request)) {
@@ -129,6 +142,17 @@ public final class BootstrapServer implements AutoCloseable {
             }
         });
         server.start();
+    }
+
+    /** The node a verified client certificate names ({@code CN=system:node:<name>}), or null. */
+    static String clientNode(Request request) {
+        EndPoint.SslSessionData tls = (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+        X509Certificate[] chain = tls == null ? null : tls.peerCertificates();
+        if (chain == null || chain.length == 0) {
+            return null;
+        }
+        String cn = CertificateAuthority.commonName(chain[0]);
+        return cn != null && cn.startsWith(CertificateAuthority.NODE_PREFIX) ? cn.substring(CertificateAuthority.NODE_PREFIX.length()) : null;
     }
 
     private static void refuse(Request request, Response response, Callback callback, int status, String reason) {

@@ -18,9 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -111,7 +108,7 @@ public final class CloudHub implements AutoCloseable {
         if (chain == null || chain.length == 0) {
             return refuse(request, response, callback, 401, "certificate", "a client certificate is required");
         }
-        String cn = commonName(chain[0]);
+        String cn = CertificateAuthority.commonName(chain[0]);
         if (!(CertificateAuthority.NODE_PREFIX + node).equals(cn)) {
             return refuse(request, response, callback, 403, "identity",
                     "the client certificate is for \"" + cn + "\", not " + CertificateAuthority.NODE_PREFIX + node);
@@ -127,19 +124,6 @@ public final class CloudHub implements AutoCloseable {
         refusals.labelValues(reason).inc();
         log.info("refused a CloudHub connection from {}: {}", request.getConnectionMetaData().getRemoteSocketAddress(), message);
         Response.writeError(request, response, callback, status, message);
-        return null;
-    }
-
-    static String commonName(X509Certificate cert) {
-        try {
-            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-        } catch (InvalidNameException e) {
-            return null;
-        }
         return null;
     }
 

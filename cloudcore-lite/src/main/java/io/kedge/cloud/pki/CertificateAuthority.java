@@ -194,6 +194,20 @@ public final class CertificateAuthority {
         return convert(b.build(signer(key)));
     }
 
+    /** The CN of a certificate's subject, or null. */
+    public static String commonName(X509Certificate cert) {
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return String.valueOf(rdn.getValue());
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            return null;
+        }
+        return null;
+    }
+
     static boolean isIpLiteral(String s) {
         return s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || s.contains(":");
     }

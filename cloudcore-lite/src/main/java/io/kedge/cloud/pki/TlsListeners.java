@@ -21,6 +21,12 @@ public final class TlsListeners {
      */
     public static ServerConnector https(Server server, InetSocketAddress address, KeyStore keyStore, char[] password,
                                         KeyStore clientTrust) {
+        return https(server, address, keyStore, password, clientTrust, true);
+    }
+
+    /** As above; with {@code required} false a client certificate is checked when presented, not demanded. */
+    public static ServerConnector https(Server server, InetSocketAddress address, KeyStore keyStore, char[] password,
+                                        KeyStore clientTrust, boolean required) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         ssl.setKeyStore(keyStore);
         ssl.setKeyStorePassword(new String(password));
@@ -29,7 +35,11 @@ public final class TlsListeners {
         ssl.setSniRequired(false);
         if (clientTrust != null) {
             ssl.setTrustStore(clientTrust);
-            ssl.setNeedClientAuth(true);
+            if (required) {
+                ssl.setNeedClientAuth(true);
+            } else {
+                ssl.setWantClientAuth(true);
+            }
         }
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);

@@ -61,6 +61,7 @@ public final class EdgeHub implements AutoCloseable {
     private volatile boolean closed;
     private volatile String lastError;
     private ScheduledFuture<?> ticker;
+    private final SslContextFactory.Client ssl;
 
     public EdgeHub(EdgecoreConfig.CloudHub config, String node, EdgeCredentials credentials, MetaManager meta,
                    PrometheusRegistry metrics) throws Exception {
@@ -78,7 +79,7 @@ public final class EdgeHub implements AutoCloseable {
         GaugeWithCallback.builder().name("kedge_edgehub_connected").help("1 while connected to CloudHub")
                 .callback(cb -> cb.call(connected() ? 1 : 0)).register(metrics);
 
-        SslContextFactory.Client ssl = new SslContextFactory.Client();
+        ssl = new SslContextFactory.Client();
         ssl.setKeyStore(credentials.keyStore());
         ssl.setKeyStorePassword(new String(credentials.password()));
         ssl.setTrustStore(credentials.trustStore());
@@ -96,6 +97,14 @@ public final class EdgeHub implements AutoCloseable {
         client.setIdleTimeout(Duration.ofSeconds(config.readTimeoutSeconds()).multipliedBy(2));
         client.setConnectTimeout(10_000);
         client.start();
+    }
+
+    /** Uses renewed credentials from the next connection on (the current one keeps its session). */
+    public void useCredentials(EdgeCredentials credentials) throws Exception {
+        ssl.reload(f -> {
+            f.setKeyStore(credentials.keyStore());
+            f.setKeyStorePassword(new String(credentials.password()));
+        });
     }
 
     public void start() {
