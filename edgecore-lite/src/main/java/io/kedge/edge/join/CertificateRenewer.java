@@ -1,11 +1,8 @@
 package io.kedge.edge.join;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
@@ -55,25 +52,7 @@ public final class CertificateRenewer {
         HttpRequest request = HttpRequest.newBuilder(URI.create("https://" + bootstrap + "/edge.crt")).timeout(timeout)
                 .header("NodeName", nodeName).header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(csr)).build();
-        HttpResponse<byte[]> response;
-        try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new JoinException("cannot reach " + bootstrap + " to renew the certificate: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JoinException("interrupted");
-        }
-        if (response.statusCode() != 200) {
-            throw new JoinException("the cloud refused to renew the certificate (" + response.statusCode() + "): "
-                    + new String(response.body(), StandardCharsets.UTF_8).strip());
-        }
-        try {
-            X509Certificate cert = EdgeCredentials.parse(response.body());
-            cert.verify(current.ca().getPublicKey());
-            return new EdgeCredentials(current.ca(), cert, pair.getPrivate(), current.password());
-        } catch (GeneralSecurityException e) {
-            throw new JoinException("the renewed certificate is not signed by the CA: " + e.getMessage());
-        }
+        X509Certificate cert = Joiner.requestCertificate(client, request, current.ca(), request.uri().getHost(), bootstrap);
+        return new EdgeCredentials(current.ca(), cert, pair.getPrivate(), current.password());
     }
 }

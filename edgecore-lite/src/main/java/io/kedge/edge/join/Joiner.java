@@ -72,13 +72,20 @@ public final class Joiner {
                 .header("NodeName", nodeName)
                 .header("Content-Type", "application/octet-stream")
                 .method("GET", HttpRequest.BodyPublishers.ofByteArray(csr)).build();
+        X509Certificate cert = requestCertificate(client, request, ca, base.getHost(), bootstrap);
+        return new EdgeCredentials(ca, cert, pair.getPrivate(), new char[0]);
+    }
+
+    /** Sends a certificate request and returns the certificate, checked against {@code ca}; failures say what to fix. */
+    static X509Certificate requestCertificate(HttpClient client, HttpRequest request, X509Certificate ca, String host, String bootstrap)
+            throws JoinException {
         HttpResponse<byte[]> response;
         try {
             response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (SSLHandshakeException e) {
             String reason = String.valueOf(e.getMessage());
             if (reason.contains("subject alternative") || reason.contains("No name matching")) {
-                throw new JoinException("the cloud's certificate does not name " + base.getHost()
+                throw new JoinException("the cloud's certificate does not name " + host
                         + ": start cloudcore-lite with that address in modules.cloudHub.advertiseAddress (--advertise-address) ("
                         + reason + ")");
             }
@@ -93,14 +100,13 @@ public final class Joiner {
             throw new JoinException("the cloud refused the certificate request (" + response.statusCode() + "): "
                     + new String(response.body(), StandardCharsets.UTF_8).strip());
         }
-        X509Certificate cert;
         try {
-            cert = EdgeCredentials.parse(response.body());
+            X509Certificate cert = EdgeCredentials.parse(response.body());
             cert.verify(ca.getPublicKey());
+            return cert;
         } catch (GeneralSecurityException e) {
             throw new JoinException("the certificate from " + bootstrap + " is not signed by its CA: " + e.getMessage());
         }
-        return new EdgeCredentials(ca, cert, pair.getPrivate(), new char[0]);
     }
 
     private byte[] fetchCa(URI base) throws JoinException {
