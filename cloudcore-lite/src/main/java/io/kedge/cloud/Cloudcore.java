@@ -32,22 +32,42 @@ public final class Cloudcore implements AutoCloseable {
     private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
     private final Instant startedAt = Instant.now();
     private StandaloneModule standalone;
+    private CloudHubModule cloudHub;
+    private ClusterModule cluster;
     private AdminServer admin;
     private boolean closed;
 
     public Cloudcore(CloudcoreConfig config) {
         this.config = config;
         CloudcoreConfig.Modules m = config.modules();
+        if (m.cluster().enable()) {
+            if (m.standalone().enable()) {
+                throw new ConfigException("modules.standalone.enable", true,
+                        "must be false with modules.cluster.enable: edges follow one source of truth");
+            }
+            cluster = new ClusterModule(m.cluster());
+            modules.add(cluster);
+        }
         if (m.standalone().enable()) {
             standalone = new StandaloneModule(m.standalone(), Path.of(config.dataDir()), metrics);
             modules.add(standalone);
         }
-        if (m.endpointsController().enable()) {
+        if (m.endpointsController().enable() && cluster == null) { // a real cluster runs its own
             if (standalone == null) {
                 throw new ConfigException("modules.endpointsController.enable", true,
                         "needs a store: enable modules.standalone (watching a real cluster is not built yet)");
             }
             modules.add(new EndpointsModule(standalone::store, Duration.ofSeconds(m.endpointsController().resyncSeconds()), metrics));
+        }
+        if (m.cloudHub().enable()) {
+            if (standalone == null && cluster == null) {
+                throw new ConfigException("modules.cloudHub.enable", true, "needs a source: enable modules.standalone or modules.cluster");
+            }
+            ClusterModule source = cluster;
+            StandaloneModule store = standalone;
+            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), Path.of(config.dataDir()),
+                    () -> source != null ? source.store() : store.store(), metrics);
+            modules.add(cloudHub);
         }
         if (modules.isEmpty()) {
             throw new ConfigException("modules", null, "no module is enabled");
@@ -78,6 +98,11 @@ public final class Cloudcore implements AutoCloseable {
     /** The standalone module, when enabled. */
     public StandaloneModule standalone() {
         return standalone;
+    }
+
+    /** The cloud-edge channel, when enabled. */
+    public CloudHubModule cloudHub() {
+        return cloudHub;
     }
 
     public AdminServer admin() {

@@ -4,6 +4,7 @@ import static io.kedge.common.config.ConfigException.require;
 
 import io.kedge.common.config.YamlConfig;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * cloudcore-lite's configuration file. Every key is optional; the defaults run the standalone mode on
@@ -51,12 +52,114 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
         }
     }
 
-    public record Modules(Standalone standalone, EndpointsController endpointsController) {
-        public static final Modules DEFAULT = new Modules(null, null);
+    public record Modules(Standalone standalone, EndpointsController endpointsController, CloudHub cloudHub,
+                          SyncController syncController, Cluster cluster) {
+        public static final Modules DEFAULT = new Modules(null, null, null, null, null);
 
         public Modules {
             standalone = standalone == null ? Standalone.DEFAULT : standalone;
             endpointsController = endpointsController == null ? EndpointsController.DEFAULT : endpointsController;
+            cloudHub = cloudHub == null ? CloudHub.DEFAULT : cloudHub;
+            syncController = syncController == null ? SyncController.DEFAULT : syncController;
+            cluster = cluster == null ? Cluster.DEFAULT : cluster;
+        }
+
+        public Modules(Standalone standalone, EndpointsController endpointsController) {
+            this(standalone, endpointsController, null, null, null);
+        }
+
+        public Modules(Standalone standalone, EndpointsController endpointsController, CloudHub cloudHub, SyncController syncController) {
+            this(standalone, endpointsController, cloudHub, syncController, null);
+        }
+    }
+
+    /**
+     * Cluster mode: edges receive what a real Kubernetes API holds (read through informers) instead of
+     * the embedded store. {@code kubeconfig} or {@code master}; neither: in-cluster or ~/.kube/config.
+     * Needs {@code standalone.enable: false} (one source of truth).
+     */
+    public record Cluster(Boolean enable, String kubeconfig, String master) {
+        public static final Cluster DEFAULT = new Cluster(null, null, null);
+
+        public Cluster {
+            enable = enable != null && enable;
+            require(master == null || master.matches("https?://.+"), "master", master, "must be an http(s) URL");
+        }
+    }
+
+    /**
+     * The cloud-edge channel: CloudHub (WebSocket over mutual TLS, {@code listen}), the bootstrap
+     * endpoint ({@code httpsListen}: CA, node certificates for join tokens) and node lifecycle. Off
+     * unless enabled; {@code advertiseAddress} lists the addresses (IPs or DNS names) edges dial, which
+     * become the SANs of the server certificate.
+     */
+    public record CloudHub(Boolean enable, List<String> advertiseAddress, String listen, String httpsListen, Integer maxSessions,
+                           Integer keepaliveTimeoutSeconds, Integer maxMessageBytes, Integer nodeGraceSeconds,
+                           Integer tokenValidityHours, Integer tokenRefreshHours, Integer edgeCertificateDays) {
+        public static final CloudHub DEFAULT = new CloudHub(null, null, null, null, null, null, null, null, null, null, null);
+
+        public CloudHub {
+            enable = enable != null && enable;
+            advertiseAddress = advertiseAddress == null ? List.of() : List.copyOf(advertiseAddress);
+            listen = listen == null ? "0.0.0.0:10000" : listen;
+            httpsListen = httpsListen == null ? "0.0.0.0:10002" : httpsListen;
+            maxSessions = maxSessions == null ? 10_000 : maxSessions;
+            keepaliveTimeoutSeconds = keepaliveTimeoutSeconds == null ? 30 : keepaliveTimeoutSeconds;
+            maxMessageBytes = maxMessageBytes == null ? 8 * 1024 * 1024 : maxMessageBytes;
+            nodeGraceSeconds = nodeGraceSeconds == null ? 40 : nodeGraceSeconds;
+            tokenValidityHours = tokenValidityHours == null ? 24 : tokenValidityHours;
+            tokenRefreshHours = tokenRefreshHours == null ? 12 : tokenRefreshHours;
+            edgeCertificateDays = edgeCertificateDays == null ? 365 : edgeCertificateDays;
+            requireHostPort("listen", listen);
+            requireHostPort("httpsListen", httpsListen);
+            for (int i = 0; i < advertiseAddress.size(); i++) {
+                String a = advertiseAddress.get(i);
+                require(a != null && a.matches("[A-Za-z0-9.:-]{1,253}"), "advertiseAddress[" + i + "]", a,
+                        "must be an IP address or a DNS name");
+            }
+            require(maxSessions >= 1 && maxSessions <= 1_000_000, "maxSessions", maxSessions, "must be between 1 and 1000000");
+            require(keepaliveTimeoutSeconds >= 5 && keepaliveTimeoutSeconds <= 3600, "keepaliveTimeoutSeconds", keepaliveTimeoutSeconds,
+                    "must be between 5 and 3600");
+            require(maxMessageBytes >= 64 * 1024 && maxMessageBytes <= 64 * 1024 * 1024, "maxMessageBytes", maxMessageBytes,
+                    "must be between 65536 and 67108864");
+            require(nodeGraceSeconds >= 5 && nodeGraceSeconds <= 86_400, "nodeGraceSeconds", nodeGraceSeconds, "must be between 5 and 86400");
+            require(tokenValidityHours >= 1 && tokenValidityHours <= 24 * 365, "tokenValidityHours", tokenValidityHours,
+                    "must be between 1 and 8760");
+            require(tokenRefreshHours >= 1 && tokenRefreshHours < tokenValidityHours, "tokenRefreshHours", tokenRefreshHours,
+                    "must be at least 1 and less than tokenValidityHours (" + tokenValidityHours + ")");
+            require(edgeCertificateDays >= 1 && edgeCertificateDays <= 3650, "edgeCertificateDays", edgeCertificateDays,
+                    "must be between 1 and 3650");
+        }
+    }
+
+    /**
+     * Reliable delivery to edge nodes: send window per node, ACK timeout, tries before backing off,
+     * reconcile period, which Node objects a node receives ({@code own}, as KubeEdge, or {@code all}), and
+     * how many messages may be unacknowledged across all nodes ({@code maxInFlight}).
+     */
+    public record SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds,
+                                 Integer reconcileSeconds, String nodeObjects, Integer maxInFlight) {
+        public static final SyncController DEFAULT = new SyncController(null, null, null, null, null, null, null);
+
+        public SyncController(Integer window, Integer ackTimeoutSeconds, Integer retries, Integer backoffSeconds, Integer reconcileSeconds) {
+            this(window, ackTimeoutSeconds, retries, backoffSeconds, reconcileSeconds, null, null);
+        }
+
+        public SyncController {
+            window = window == null ? 128 : window;
+            ackTimeoutSeconds = ackTimeoutSeconds == null ? 5 : ackTimeoutSeconds;
+            retries = retries == null ? 5 : retries;
+            backoffSeconds = backoffSeconds == null ? 10 : backoffSeconds;
+            reconcileSeconds = reconcileSeconds == null ? 5 : reconcileSeconds;
+            nodeObjects = nodeObjects == null ? "own" : nodeObjects;
+            maxInFlight = maxInFlight == null ? 20_000 : maxInFlight;
+            require(maxInFlight >= 1 && maxInFlight <= 10_000_000, "maxInFlight", maxInFlight, "must be between 1 and 10000000");
+            require(nodeObjects.equals("own") || nodeObjects.equals("all"), "nodeObjects", nodeObjects, "must be own or all");
+            require(window >= 1 && window <= 100_000, "window", window, "must be between 1 and 100000");
+            require(ackTimeoutSeconds >= 1 && ackTimeoutSeconds <= 600, "ackTimeoutSeconds", ackTimeoutSeconds, "must be between 1 and 600");
+            require(retries >= 1 && retries <= 100, "retries", retries, "must be between 1 and 100");
+            require(backoffSeconds >= 1 && backoffSeconds <= 3600, "backoffSeconds", backoffSeconds, "must be between 1 and 3600");
+            require(reconcileSeconds >= 1 && reconcileSeconds <= 3600, "reconcileSeconds", reconcileSeconds, "must be between 1 and 3600");
         }
     }
 

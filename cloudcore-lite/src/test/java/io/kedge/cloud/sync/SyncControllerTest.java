@@ -1,0 +1,144 @@
+package io.kedge.cloud.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kedge.common.kubeapi.BuiltinTypes;
+import io.kedge.common.kubeapi.KubeObjects;
+import io.kedge.common.kubeapi.Preconditions;
+import io.kedge.common.kubeapi.WriteOptions;
+import io.kedge.common.kubeapi.store.MemoryResourceStore;
+import io.kedge.common.kubeedge.Message;
+import io.kedge.common.kubeedge.MessageCodec;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sync controller against the real in-memory store and SQLite records, with an in-process "edge" that ACKs. */
+class SyncControllerTest {
+    @TempDir
+    Path dir;
+
+    /** Records what it is sent and ACKs it, keeping a map of path -> last operation like an edge store would. */
+    static final class FakeEdge implements SyncController.Outbound {
+        final List<Message> received = new CopyOnWriteArrayList<>();
+        final Map<String, String> state = new ConcurrentHashMap<>();
+        volatile SyncController controller;
+        volatile boolean acking = true;
+
+        @Override
+        public void send(String frame) {
+            try {
+                Message m = MessageCodec.decode(frame);
+                received.add(m);
+                if (acking) {
+                    if (m.operation().equals("delete")) {
+                        state.remove(m.resource());
+                    } else {
+                        state.put(m.resource(), m.header().resourceVersion());
+                    }
+                    controller.reply("e1", m.ack());
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    static ObjectNode service(String name) {
+        ObjectNode svc = KubeObjects.JSON.createObjectNode();
+        svc.putObject("metadata").put("name", name).put("namespace", "default");
+        svc.putObject("spec").putArray("ports").addObject().put("port", 80);
+        return svc;
+    }
+
+    static ObjectNode pod(String name, String node, String configMap) {
+        ObjectNode pod = KubeObjects.JSON.createObjectNode();
+        pod.putObject("metadata").put("name", name).put("namespace", "default");
+        ObjectNode spec = pod.putObject("spec").put("nodeName", node);
+        spec.putArray("containers").addObject().put("name", "c").put("image", "x");
+        spec.putArray("volumes").addObject().put("name", "v").putObject("configMap").put("name", configMap);
+        return pod;
+    }
+
+    static ObjectNode configMap(String name) {
+        ObjectNode cm = KubeObjects.JSON.createObjectNode();
+        cm.putObject("metadata").put("name", name).put("namespace", "default");
+        cm.putObject("data").put("k", "v");
+        return cm;
+    }
+
+    SyncController controller(MemoryResourceStore store, SyncRecords records) {
+        SyncController c = new SyncController(store, records, new SyncController.Settings(8, 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofMillis(300), false, 1000), Clock.systemUTC(), new PrometheusRegistry());
+        c.start();
+        return c;
+    }
+
+    @Test
+    void deletesMadeWhileANodeWasAwayArriveAfterARestartAndStaleRecordsDoNotLoop() throws Exception {
+        MemoryResourceStore store = MemoryResourceStore.inMemory();
+        store.create(BuiltinTypes.SERVICES, service("a"), WriteOptions.DEFAULT);
+        store.create(BuiltinTypes.SERVICES, service("b"), WriteOptions.DEFAULT);
+        FakeEdge edge = new FakeEdge();
+        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+            edge.controller = c;
+            c.attach("e1", edge);
+            await().atMost(Duration.ofSeconds(10)).until(() -> edge.state.containsKey("default/service/a")
+                    && edge.state.containsKey("default/service/b"));
+            c.detach("e1", edge);
+            await().atMost(Duration.ofSeconds(10)).until(() -> c.connectedNodes() == 0);
+        }
+        // while e1 is away (and cloudcore restarts), b goes and c comes
+        store.delete(BuiltinTypes.SERVICES, "default", "b", Preconditions.NONE, WriteOptions.DEFAULT);
+        store.create(BuiltinTypes.SERVICES, service("c"), WriteOptions.DEFAULT);
+        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+            edge.controller = c;
+            c.attach("e1", edge);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !edge.state.containsKey("default/service/b")
+                    && edge.state.containsKey("default/service/c"));
+            // one record per object the edge holds (namespaces, a, c): b's went with its ACKed delete
+            await().atMost(Duration.ofSeconds(10)).until(() -> records.count() == edge.state.size());
+            assertThat(records.forNode("e1").values()).extracting(SyncRecords.Acked::name).contains("a", "c").doesNotContain("b");
+            int before = edge.received.size();
+            Thread.sleep(1500); // several reconcile periods: nothing is resent, no delete loops
+            assertThat(edge.received.subList(before, edge.received.size())).isEmpty();
+        }
+    }
+
+    @Test
+    void configMapsFollowThePodsBoundToTheNodeAndAnUnackedObjectIsResent() throws Exception {
+        MemoryResourceStore store = MemoryResourceStore.inMemory();
+        store.create(BuiltinTypes.CONFIGMAPS, configMap("used"), WriteOptions.DEFAULT);
+        store.create(BuiltinTypes.CONFIGMAPS, configMap("other"), WriteOptions.DEFAULT);
+        FakeEdge edge = new FakeEdge();
+        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+            edge.controller = c;
+            c.attach("e1", edge);
+            Thread.sleep(500);
+            assertThat(edge.state).doesNotContainKeys("default/configmap/used", "default/configmap/other");
+            store.create(BuiltinTypes.PODS, pod("p", "e1", "used"), WriteOptions.DEFAULT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> edge.state.containsKey("default/configmap/used"));
+            assertThat(edge.state).doesNotContainKey("default/configmap/other");
+            store.delete(BuiltinTypes.PODS, "default", "p", Preconditions.NONE, WriteOptions.DEFAULT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !edge.state.containsKey("default/configmap/used"));
+
+            // the edge stops answering: the message is sent again with the same id
+            edge.acking = false;
+            int before = edge.received.size();
+            store.create(BuiltinTypes.SERVICES, service("late"), WriteOptions.DEFAULT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> edge.received.subList(before, edge.received.size()).stream()
+                    .filter(m -> m.resource().equals("default/service/late")).map(Message::msgId).distinct().count() == 1
+                    && edge.received.subList(before, edge.received.size()).stream()
+                    .filter(m -> m.resource().equals("default/service/late")).count() >= 2);
+        }
+    }
+}
