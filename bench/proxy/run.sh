@@ -234,7 +234,11 @@ show() { # show KEY: "mean (round1, round2)"
 }
 check_values || echo "warning: some figures are missing; the report shows n/a for them (work files: KEEP_WORK=1)" >&2
 mkdir -p "$OUT_DIR"
-REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$( [ "$MODE" = "--quick" ] && echo -quick).md"
+# Not "$( [ ... ] && echo -quick)": in an assignment its false test is the status of the whole line,
+# and set -e ended every full run right here, before the report was written.
+QUICK_SUFFIX=""
+if [ "$MODE" = "--quick" ]; then QUICK_SUFFIX="-quick"; fi
+REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
 {
     echo "# ClusterIP proxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
