@@ -242,6 +242,7 @@ mkdir -p "$(dirname "$out")"
         echo
         echo '```'
         head -18 "$WORK/histo.txt"
+        tail -1 "$WORK/histo.txt"
         echo '```'
     fi
 } >"$out"
