@@ -12,7 +12,8 @@ case "${1:-}" in
         sed -n '2,7s/^# \{0,1\}//p' "$0"
         echo
         echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
-        echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO)"
+        echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO),"
+        echo "             BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
 
@@ -201,13 +202,43 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-mean() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(('%.2f' if max(v) < 1000 else '%.0f') % (sum(v)/len(v)))" $1; }
-ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (a/b) if b else 'n/a')" "$1" "$2"; }
-show() { # show KEY: "mean (round1, round2)"
-    echo "$(mean "${R[$1]}") ($(echo ${R[$1]} | sed 's/ /, /g'))"
+# Figures go through Python; a failure inside "$(...)" in the report's echo lines would not stop the
+# script (set -e ignores it) and would leave an empty string, which is how the first results file
+# came to show "****" where the ratios belong. So every value is checked once, here, before the
+# report is written, and the helpers print "n/a" with a reason instead of nothing.
+check_values() {
+    local key bad=""
+    for key in tcp_direct tcp_proxy tcp_haproxy tcp4_proxy tcp4_haproxy rps_direct rps_proxy rps_haproxy \
+               p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy; do
+        if ! python3 -c 'import sys; v=[float(x) for x in sys.argv[2:]]; sys.exit(0 if len(v) == int(sys.argv[1]) else 1)' \
+                "$ROUNDS" ${R[$key]:-} 2>/dev/null; then
+            echo "warning: $key has no clean value per round: '${R[$key]:-}'" >&2
+            bad=yes
+        fi
+    done
+    [ -z "$bad" ]
 }
+mean() { # mean "V1 V2 ...": the mean, or n/a
+    python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(('%.2f' if max(v) < 1000 else '%.0f') % (sum(v)/len(v)))" $1 2>/dev/null \
+        || echo "n/a"
+}
+ratio() { # ratio A B: A/B with two decimals, or n/a
+    python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.2f' % (a/b) if b else 'n/a')" "$1" "$2" 2>/dev/null \
+        || echo "n/a ($1 / $2)"
+}
+mean_ratio() { # mean_ratio KEY_A KEY_B: ratio of the means of two figures
+    ratio "$(mean "${R[$1]:-}")" "$(mean "${R[$2]:-}")"
+}
+show() { # show KEY: "mean (round1, round2)"
+    echo "$(mean "${R[$1]:-}") ($(echo ${R[$1]:-} | sed 's/ /, /g'))"
+}
+check_values || echo "warning: some figures are missing; the report shows n/a for them (work files: KEEP_WORK=1)" >&2
 mkdir -p "$OUT_DIR"
-REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
+# Not "$( [ ... ] && echo -quick)": in an assignment its false test is the status of the whole line,
+# and set -e ended every full run right here, before the report was written.
+QUICK_SUFFIX=""
+if [ "$MODE" = "--quick" ]; then QUICK_SUFFIX="-quick"; fi
+REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
 {
     echo "# ClusterIP proxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
@@ -231,8 +262,8 @@ REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
     echo "| Kedge proxy | $(show tcp_proxy) | $(show tcp4_proxy) |"
     echo "| HAProxy, mode tcp | $(show tcp_haproxy) | $(show tcp4_haproxy) |"
     echo
-    echo "- Kedge / HAProxy: **$(ratio "$(mean "${R[tcp_proxy]}")" "$(mean "${R[tcp_haproxy]}")")** (1 stream), **$(ratio "$(mean "${R[tcp4_proxy]}")" "$(mean "${R[tcp4_haproxy]}")")** (4 streams) (target >= 1.00)"
-    echo "- Kedge / direct: $(ratio "$(mean "${R[tcp_proxy]}")" "$(mean "${R[tcp_direct]}")")"
+    echo "- Kedge / HAProxy: **$(mean_ratio tcp_proxy tcp_haproxy)** (1 stream), **$(mean_ratio tcp4_proxy tcp4_haproxy)** (4 streams) (target >= 1.00)"
+    echo "- Kedge / direct: $(mean_ratio tcp_proxy tcp_direct)"
     echo
     echo "## HTTP/1.1 (wrk, 2 threads, 64 connections, ${WRK_SECONDS} s per round, small fixed response; mean of $ROUNDS rounds)"
     echo
@@ -242,9 +273,9 @@ REPORT="$OUT_DIR/$(date +%F)$( [ "$MODE" = "--quick" ] && echo -quick).md"
     echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | $(show cpu_proxy) | ${R[err_proxy]:-none} |"
     echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | $(show cpu_haproxy) | ${R[err_haproxy]:-none} |"
     echo
-    echo "- Kedge / HAProxy requests/s: **$(ratio "$(mean "${R[rps_proxy]}")" "$(mean "${R[rps_haproxy]}")")** (target >= 1.00)"
-    echo "- Kedge / HAProxy p99: **$(ratio "$(mean "${R[p99_proxy]}")" "$(mean "${R[p99_haproxy]}")")** (target <= 1.00)"
-    echo "- Kedge / HAProxy CPU per request: $(ratio "$(mean "${R[cpu_proxy]}")" "$(mean "${R[cpu_haproxy]}")") (the whole JVM: event loops, GC and JIT threads)"
+    echo "- Kedge / HAProxy requests/s: **$(mean_ratio rps_proxy rps_haproxy)** (target >= 1.00)"
+    echo "- Kedge / HAProxy p99: **$(mean_ratio p99_proxy p99_haproxy)** (target <= 1.00)"
+    echo "- Kedge / HAProxy CPU per request: $(mean_ratio cpu_proxy cpu_haproxy) (the whole JVM: event loops, GC and JIT threads)"
     echo
     echo "## Raw wrk output, last round"
     for t in direct proxy haproxy; do

@@ -77,6 +77,9 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean dropInterim;
     private boolean upstreamKeepAlive;
     private boolean awaitingUpstreamWritable;
+    // A finished response was written but not flushed: the flush waits for the end of the
+    // upstream's read batch, so that one read's worth of responses costs one flush.
+    private boolean flushPending;
     // Between exchanges: the rest of a request that was answered early is swallowed.
     private boolean discarding;
     // After a 101: the connection is a raw pipe.
@@ -87,6 +90,11 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     HttpExchangeHandler(HttpListener listener) {
         this.listener = listener;
         this.metrics = listener.metrics();
+    }
+
+    /** Whether the caller is on the client's event loop (pooled direct upstreams share it). */
+    boolean inEventLoop() {
+        return ctx.executor().inEventLoop();
     }
 
     /** Runs {@code task} on the client's event loop. */
@@ -377,16 +385,17 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        ctx.writeAndFlush(content, ctx.voidPromise());
         if (switching) {
+            ctx.writeAndFlush(content, ctx.voidPromise());
             switchProtocols();
         } else {
-            responseDone();
+            responseDone(content);
         }
     }
 
     void upstreamReadComplete(Channel ch) {
-        if (ch == upstreamChannel) {
+        if (ch == upstreamChannel || flushPending) {
+            flushPending = false;
             ctx.flush();
         }
     }
@@ -427,15 +436,26 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The response is complete: the upstream connection goes back to the pool, the next request may come. */
-    private void responseDone() {
+    private void responseDone(HttpContent last) {
         Channel ch = upstreamChannel;
         Upstream u = upstream;
-        ch.pipeline().get(UpstreamHandler.class).detach();
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        handler.detach();
         u.active().decrementAndGet();
         if (requestDone && upstreamKeepAlive && !upgrade && ch.isActive()) {
+            // The upstream's read batch is still in progress: its end flushes the response.
+            ctx.write(last, ctx.voidPromise());
+            flushPending = true;
+            handler.flushAtReadComplete(this);
             ch.config().setAutoRead(true);
             pool.release(u, ch);
+            if (!ch.isActive()) {
+                // Not kept (the pool is full): no read batch end to wait for.
+                flushPending = false;
+                ctx.flush();
+            }
         } else {
+            ctx.writeAndFlush(last, ctx.voidPromise());
             ch.close();
         }
         boolean keepAlive = clientKeepAlive && requestDone;

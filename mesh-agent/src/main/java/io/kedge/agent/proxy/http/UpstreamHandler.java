@@ -14,6 +14,8 @@ import java.nio.channels.ClosedChannelException;
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private volatile HttpExchangeHandler owner;
+    // An exchange that finished during the current read batch and waits for its end to flush.
+    private HttpExchangeHandler flushAtReadComplete;
 
     void attach(HttpExchangeHandler exchange) {
         owner = exchange;
@@ -21,6 +23,23 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     void detach() {
         owner = null;
+    }
+
+    /** Has {@code exchange} flush its client at the end of this connection's current read batch. */
+    void flushAtReadComplete(HttpExchangeHandler exchange) {
+        flushAtReadComplete = exchange;
+    }
+
+    private void flushFinished(ChannelHandlerContext ctx) {
+        HttpExchangeHandler f = flushAtReadComplete;
+        flushAtReadComplete = null;
+        if (f != null) {
+            if (f.inEventLoop()) {
+                f.upstreamReadComplete(ctx.channel());
+            } else {
+                f.run(() -> f.upstreamReadComplete(ctx.channel()));
+            }
+        }
     }
 
     @Override
@@ -31,14 +50,24 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        o.run(() -> o.upstreamMessage(ctx.channel(), msg));
+        if (o.inEventLoop()) {
+            // The usual case (a direct upstream shares the client's loop): no task to allocate.
+            o.upstreamMessage(ctx.channel(), msg);
+        } else {
+            o.run(() -> o.upstreamMessage(ctx.channel(), msg));
+        }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushFinished(ctx);
         HttpExchangeHandler o = owner;
         if (o != null) {
-            o.run(() -> o.upstreamReadComplete(ctx.channel()));
+            if (o.inEventLoop()) {
+                o.upstreamReadComplete(ctx.channel());
+            } else {
+                o.run(() -> o.upstreamReadComplete(ctx.channel()));
+            }
         }
     }
 
@@ -72,6 +101,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void failed(ChannelHandlerContext ctx, Throwable cause) {
+        flushFinished(ctx);
         HttpExchangeHandler o = owner;
         owner = null;
         if (o != null) {

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Agent memory benchmark: a real mesh-agent (as root, in the "node" namespace of its own topology,
+# bench/agent-memory/topology.yaml) against standalone cloudcore-lite (on the "api" host) holding
+# 1,000 Services and 10,000 endpoints (EndpointSlices of 10 endpoints over 5 node names). For each
+# JVM option set it measures the agent's RSS (VmRSS, VmHWM from /proc) idle once the catalog has
+# synced, during 20 s of wrk (64 connections) against one Service's ClusterIP from the node (the
+# Service's 10 endpoints are addresses of a small Netty HTTP backend on the "web" host), and after.
+# Writes bench/agent-memory/results/<date>.md. Needs root; everything is torn down on exit.
+set -euo pipefail
+source "$(dirname "$0")/../../bin/lib/common.sh"
+
+case "${1:-}" in
+    -h|--help)
+        sed -n '2,8s/^# \{0,1\}//p' "$0"
+        cat <<USAGE
+
+usage: bench/agent-memory/run.sh
+environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE_SECONDS (15),
+             OPTION_SETS ("jvm-ergonomics launcher"; also "candidate" = CANDIDATE_OPTS), NMT=1 (adds a
+             diagnostic run: launcher options plus native memory tracking and a heap histogram)
+USAGE
+        exit 0 ;;
+esac
+
+kedge_require_root
+KEDGE_PACKAGES+=(wrk curl kubernetes-client)
+KEDGE_PACKAGE_PROBE+=([wrk]=wrk [curl]=curl [kubernetes-client]=kubectl)
+kedge_ensure_packages
+kedge_ensure_built test-topologies mesh-common
+kedge_ensure_built cloudcore-lite mesh-common
+kedge_ensure_built mesh-agent mesh-common iptables
+
+SERVICES="${SERVICES:-1000}"
+ENDPOINTS_PER_SERVICE="${ENDPOINTS_PER_SERVICE:-10}"
+WRK_SECONDS="${WRK_SECONDS:-20}"
+IDLE_SECONDS="${IDLE_SECONDS:-15}"
+OPTION_SETS="${OPTION_SETS:-jvm-ergonomics launcher}"
+# The options bin/mesh-agent starts the JVM with when KEDGE_JAVA_OPTS is unset.
+LAUNCHER_OPTS="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$KEDGE_ROOT/bin/mesh-agent")"
+declare -A JAVA_OPTS_OF=(
+    # No options at all: JVM ergonomics on this machine (G1, a quarter of RAM as the heap limit).
+    [jvm-ergonomics]=""
+    [launcher]="$LAUNCHER_OPTS"
+    [candidate]="${CANDIDATE_OPTS:-}"
+    [candidate2]="${CANDIDATE2_OPTS:-}"
+    [diagnostic]="$LAUNCHER_OPTS -XX:NativeMemoryTracking=summary"
+)
+[ -n "${NMT:-}" ] && OPTION_SETS="$OPTION_SETS diagnostic"
+
+BENCH="$KEDGE_ROOT/bench/agent-memory"
+CP_AGENT_TEST="$KEDGE_ROOT/mesh-agent/target/test-classes:$KEDGE_ROOT/mesh-agent/target/mesh-agent.jar:$KEDGE_ROOT/mesh-agent/target/lib/*"
+[ -f "$KEDGE_ROOT/mesh-agent/target/test-classes/io/kedge/agent/proxy/bench/BenchHttpBackend.class" ] || {
+    (cd "$KEDGE_ROOT" && mvn -B -q -ntp -pl mesh-agent -am test-compile) >&2 || kedge_die "test-compile failed"; }
+
+WORK="$(mktemp -d /tmp/kedge-agent-memory.XXXXXX)"
+RUN=""
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ -n "$RUN" ] && "$KEDGE_ROOT/bin/topo" down "$RUN" >/dev/null 2>&1 || true
+    if [ -n "${KEEP_WORK:-}" ]; then echo "work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { echo "$(date -u +%T) $*" >&2; }
+wait_for() { # wait_for SECONDS DESCRIPTION CMD...: retries CMD twice a second
+    local seconds="$1" what="$2" i; shift 2
+    for i in $(seq 1 $((seconds * 2))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    kedge_die "$what did not happen within ${seconds}s (KEEP_WORK=1 keeps the logs)"
+}
+
+log "bringing up the topology"
+"$KEDGE_ROOT/bin/topo" up "$BENCH/topology.yaml" >"$WORK/topo.txt"
+RUN="$(sed -n 's/^up as run \([0-9a-f]*\).*/\1/p' "$WORK/topo.txt")"
+[ -n "$RUN" ] || kedge_die "could not read the run id from: $(cat "$WORK/topo.txt")"
+in_host() { local h="$1"; shift; ip netns exec "kt-$RUN-h-$h" "$@"; }
+ns() { echo "kt-$RUN-h-$1"; }
+address() { in_host "$1" ip -4 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }
+API="$(address api)"
+WEB="$(address web)"
+
+# The benchmarked Service's 10 endpoints: addresses of the web host, routed from the node.
+WEB_NET=198.51.100
+for i in $(seq 1 "$ENDPOINTS_PER_SERVICE"); do in_host web ip addr add "$WEB_NET.$i/32" dev eth0; done
+in_host node ip route add "$WEB_NET.0/24" via "$WEB"
+# ClusterIPs need a route on the node for the connect to reach iptables (DNAT in OUTPUT rewrites
+# it to the agent); hosts on the topology's internet segment have no default route.
+in_host node ip route add 198.18.0.0/16 via "$API"
+ip netns exec "$(ns web)" java -Xmx128m -cp "$CP_AGENT_TEST" io.kedge.agent.proxy.bench.BenchHttpBackend --listen 0.0.0.0:8080 --threads 1 \
+    >"$WORK/backend.log" 2>&1 &
+PIDS+=($!)
+
+log "cloudcore-lite on the api host"
+ip netns exec "$(ns api)" java -cp "$KEDGE_ROOT/cloudcore-lite/target/cloudcore-lite.jar:$KEDGE_ROOT/cloudcore-lite/target/lib/*" \
+    io.kedge.cloud.CloudcoreCommand serve --data-dir "$WORK/cloudcore" --listen 0.0.0.0:6443 --admin 127.0.0.1:10561 \
+    >"$WORK/cloudcore.log" 2>&1 &
+PIDS+=($!)
+wait_for 60 "cloudcore-lite answering" in_host api curl -sf --max-time 5 http://127.0.0.1:6443/readyz
+wait_for 30 "the backend answering" in_host node curl -sf --max-time 5 "http://$WEB_NET.1:8080/"
+
+log "creating $SERVICES Services and $((SERVICES * ENDPOINTS_PER_SERVICE)) endpoints"
+python3 - "$SERVICES" "$ENDPOINTS_PER_SERVICE" "$WEB_NET" >"$WORK/catalog.yaml" <<'PY'
+import sys
+services, per, web = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+nodes = ["node", "edge-2", "edge-3", "edge-4", "edge-5"]
+out = []
+for s in range(services):
+    name = "svc-%d" % s
+    out.append(f"""apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: default}}
+spec:
+  ports:
+    - {{name: http, port: 80, targetPort: 8080, protocol: TCP}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: {name}-a
+  namespace: default
+  labels: {{kubernetes.io/service-name: {name}}}
+addressType: IPv4
+ports:
+  - {{name: http, port: 8080, protocol: TCP}}
+endpoints:""")
+    for e in range(per):
+        # svc-0 is the one under load: its endpoints are the web host's addresses. The others
+        # point into 198.19.0.0/16 (benchmark range), spread over five node names.
+        ip = f"{web}.{e + 1}" if s == 0 else "198.19.%d.%d" % ((s * per + e) // 250, (s * per + e) % 250 + 1)
+        node = "web" if s == 0 else nodes[(s + e) % len(nodes)]
+        out.append(f"  - {{addresses: [{ip}], nodeName: {node}, conditions: {{ready: true}}}}")
+    out.append("---")
+print("\n".join(out[:-1]))
+PY
+in_host api kubectl --server http://127.0.0.1:6443 create -f "$WORK/catalog.yaml" >"$WORK/kubectl.log" 2>&1 \
+    || { tail -5 "$WORK/kubectl.log" >&2; kedge_die "kubectl create failed"; }
+CLUSTER_IP="$(in_host api kubectl --server http://127.0.0.1:6443 -n default get service svc-0 -o jsonpath='{.spec.clusterIP}')"
+[ -n "$CLUSTER_IP" ] || kedge_die "svc-0 has no ClusterIP"
+log "svc-0 is $CLUSTER_IP"
+
+status_json() { in_host node curl -sf --max-time 5 http://127.0.0.1:10560/debug/status; }
+synced() { # the agent's catalog holds every Service and endpoint
+    status_json | python3 -c 'import json,sys; c=json.load(sys.stdin)["catalog"]; sys.exit(0 if c["services"] >= int(sys.argv[1]) and c["endpoints"] >= int(sys.argv[2]) else 1)' \
+        "$SERVICES" "$((SERVICES * ENDPOINTS_PER_SERVICE))"
+}
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+mib() { awk -v v="$1" 'BEGIN {printf "%.1f", v / 1024}'; }
+
+declare -A RES
+measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loaded
+    local label="$1" opts="${JAVA_OPTS_OF[$1]}" pid t0 peak=0 rss i
+    log "[$label] mesh-agent with JVM options: ${opts:-(none)}"
+    # Started directly (not through a shell function) so that $! is the JVM itself: ip, env and
+    # the launcher all exec into it.
+    local env_opts=(KEDGE_JAVA_OPTS="$opts")
+    [ "$label" = launcher ] && env_opts=(-u KEDGE_JAVA_OPTS)
+    ip netns exec "$(ns node)" env "${env_opts[@]}" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
+        --state-dir "$WORK/state-$label" --admin 127.0.0.1:10560 >"$WORK/agent-$label.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    t0=$SECONDS
+    wait_for 60 "[$label] the agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$label.log"
+    [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v java)")" ] || kedge_die "[$label] process $pid is not the JVM"
+    wait_for 120 "[$label] the agent's catalog holding everything" synced
+    RES[$label.sync]=$((SECONDS - t0))
+    wait_for 30 "[$label] svc-0 answering through the agent" in_host node curl -sf --max-time 5 "http://$CLUSTER_IP/"
+    log "[$label] synced; idle for ${IDLE_SECONDS} s"
+    sleep "$IDLE_SECONDS"
+    RES[$label.idle_rss]="$(kib "$pid" VmRSS)"
+    RES[$label.idle_hwm]="$(kib "$pid" VmHWM)"
+    RES[$label.threads]="$(awk '$1 == "Threads:" {print $2}' "/proc/$pid/status")"
+    log "[$label] wrk ${WRK_SECONDS} s, 64 connections, http://$CLUSTER_IP/"
+    in_host node wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency "http://$CLUSTER_IP/" >"$WORK/wrk-$label.txt" 2>&1 &
+    local wrk_pid=$!
+    for i in $(seq 1 $((WRK_SECONDS * 2 + 10))); do
+        kill -0 "$wrk_pid" 2>/dev/null || break
+        rss="$(kib "$pid" VmRSS)"
+        [ "$rss" -gt "$peak" ] && peak="$rss"
+        sleep 0.5
+    done
+    wait "$wrk_pid" || true
+    RES[$label.load_rss_max]="$peak"
+    RES[$label.rps]="$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk-$label.txt")"
+    RES[$label.errors]="$(grep -E 'Non-2xx|Socket errors' "$WORK/wrk-$label.txt" | tr -s ' ' | paste -sd';' || true)"
+    sleep 5
+    RES[$label.after_rss]="$(kib "$pid" VmRSS)"
+    RES[$label.after_hwm]="$(kib "$pid" VmHWM)"
+    if [[ "$opts" == *NativeMemoryTracking* ]]; then
+        jcmd "$pid" VM.native_memory summary >"$WORK/nmt.txt" 2>&1 || true
+        jcmd "$pid" GC.class_histogram >"$WORK/histo.txt" 2>&1 || true
+    fi
+    log "[$label] idle $(mib "${RES[$label.idle_rss]}") MiB, peak under load $(mib "$peak") MiB, after $(mib "${RES[$label.after_rss]}") MiB (HWM $(mib "${RES[$label.after_hwm]}") MiB), ${RES[$label.rps]} req/s"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    wait_for 30 "[$label] the admin port free again" bash -c "! ip netns exec $(ns node) curl -s --max-time 1 http://127.0.0.1:10560/ >/dev/null"
+}
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+for label in $OPTION_SETS; do
+    [ -n "${JAVA_OPTS_OF[$label]+set}" ] || kedge_die "unknown option set '$label' (known: ${!JAVA_OPTS_OF[*]})"
+    measure "$label"
+done
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+out="$BENCH/results/$(date -u +%F).md"
+mkdir -p "$(dirname "$out")"
+{
+    echo "# mesh-agent memory, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Produced by \`bench/agent-memory/run.sh\`: a mesh-agent (bin/mesh-agent, as root, in the node namespace)"
+    echo "synced from standalone cloudcore-lite with $SERVICES Services and $((SERVICES * ENDPOINTS_PER_SERVICE)) endpoints"
+    echo "($ENDPOINTS_PER_SERVICE per Service, 5 node names). Idle: ${IDLE_SECONDS} s after the catalog synced. Load: wrk -t2 -c64"
+    echo "-d${WRK_SECONDS}s from the node against svc-0's ClusterIP (HTTP proxy, 10 endpoints on a Netty backend on another host);"
+    echo "RSS sampled twice a second during the load, and 5 s after it. Target: <= 128 MiB."
+    echo
+    echo "| JVM options | sync (s) | threads | idle VmRSS (MiB) | peak VmRSS under load (MiB) | VmRSS after (MiB) | VmHWM (MiB) | req/s | errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    for label in $OPTION_SETS; do
+        echo "| $label: \`${JAVA_OPTS_OF[$label]:-(none)}\` | ${RES[$label.sync]} | ${RES[$label.threads]} | $(mib "${RES[$label.idle_rss]}") | $(mib "${RES[$label.load_rss_max]}") | $(mib "${RES[$label.after_rss]}") | $(mib "${RES[$label.after_hwm]}") | ${RES[$label.rps]} | ${RES[$label.errors]:-none} |"
+    done
+    echo
+    echo "## Machine"
+    echo
+    echo "- CPU: $(lscpu | sed -n 's/^Model name:\s*//p' | head -1), $(nproc) cores (shared with other work; load average $load_before before, $load_after after)"
+    echo "- Memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo); kernel $(uname -r)"
+    echo "- JDK: $(java -version 2>&1 | head -1)"
+    echo "- $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); commit $(git -C "$KEDGE_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    if [ -f "$WORK/nmt.txt" ]; then
+        echo
+        echo "## Diagnostic run: native memory tracking (after the load)"
+        echo
+        echo '```'
+        grep -E '^(Total|-)' "$WORK/nmt.txt" | sed 's/(reserved=[0-9]*KB, //; s/^- *//' || true
+        echo '```'
+        echo
+        echo "Heap histogram, top 15:"
+        echo
+        echo '```'
+        head -18 "$WORK/histo.txt"
+        tail -1 "$WORK/histo.txt"
+        echo '```'
+    fi
+} >"$out"
+cat "$out"
+log "written to $out"
