@@ -10,6 +10,11 @@ import io.kedge.agent.discovery.KubeClients;
 import io.kedge.agent.dns.DnsConfig;
 import io.kedge.agent.dns.DnsServer;
 import io.kedge.agent.netdev.MeshBridge;
+import io.kedge.agent.tunnel.CatalogTargets;
+import io.kedge.agent.tunnel.SignalingTls;
+import io.kedge.agent.tunnel.Tunnel;
+import io.kedge.agent.tunnel.TunnelService;
+import io.kedge.common.signaling.SignalMessage;
 import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.exec.CommandRunner;
@@ -44,6 +49,7 @@ public final class Agent implements AutoCloseable {
     private CatalogStore store;
     private ClusterDiscovery discovery;
     private MeshBridge bridge;
+    private Tunnel tunnel = Tunnel.NONE;
     private volatile boolean closed;
 
     public Agent(AgentConfig config, String nodeName) {
@@ -90,10 +96,47 @@ public final class Agent implements AutoCloseable {
             log.info("DNS on {} (udp) and {} (tcp); upstreams {}", dns.udpAddress(), dns.tcpAddress(), dns.upstreamServers());
         }
 
+        startTunnel();
+
         admin.check("catalog", () -> store.current().generation() == 0 ? discovery.problem() : null);
         admin.json("/debug/status", this::status);
         log.info("mesh-agent {} on node {}: API {} ({})", VersionProvider.version(), nodeName,
                 KubeClients.source(config.kubeAPIConfig()).url(), KubeClients.source(config.kubeAPIConfig()).kind());
+    }
+
+    /** The cross-node tunnel (modules.edgeTunnel), when enabled: the proxy's Dialer takes it. */
+    private void startTunnel() {
+        AgentConfig.EdgeTunnel t = config.modules().edgeTunnel();
+        if (!t.enable()) {
+            return;
+        }
+        String token = SignalingTls.joinToken(t);
+        TunnelService service = new TunnelService(new TunnelService.Settings(nodeName, t.meshServers(), SignalingTls.client(t),
+                () -> new SignalMessage.Register(nodeName, token, ownAddresses()), t.heartbeatPeriod(), t.idleTimeout(),
+                t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName()),
+                new CatalogTargets(nodeName, store::current), metrics);
+        service.start();
+        stopOrder.push(service);
+        tunnel = service;
+        admin.json("/debug/peers", service::peers);
+        admin.check("tunnel", () -> service.connected() ? null : "not registered with any mesh-server");
+        log.info("tunnel via mesh-servers {}", t.meshServers());
+    }
+
+    /** This node's addresses as the Catalog knows them: the relay may then reach them. */
+    private java.util.List<String> ownAddresses() {
+        var self = store.current().nodes().get(nodeName);
+        if (self == null) {
+            return java.util.List.of();
+        }
+        java.util.List<String> all = new java.util.ArrayList<>(self.internalIPs());
+        all.addAll(self.externalIPs());
+        return all.stream().filter(a -> a.matches("\\d{1,3}(\\.\\d{1,3}){3}")).distinct().limit(16).toList();
+    }
+
+    /** The tunnel for the proxy's Dialer ({@link Tunnel#NONE} when modules.edgeTunnel is off). */
+    public Tunnel tunnel() {
+        return tunnel;
     }
 
     /** What {@code meshctl status} shows. */

@@ -78,12 +78,46 @@ final class IceSession implements AutoCloseable {
         } else if (remote.getType() == CandidateType.RELAYED_CANDIDATE) {
             path = PathKind.RELAYED;
             via = remote.getTransportAddress().getHostAddress();
-        } else if (local.getType() == CandidateType.HOST_CANDIDATE && remote.getType() == CandidateType.HOST_CANDIDATE) {
+        } else if (local.getType() == CandidateType.HOST_CANDIDATE && remote.getType() == CandidateType.HOST_CANDIDATE
+                && sameSubnet(local.getTransportAddress().getAddress(), remote.getTransportAddress().getAddress())) {
+            // Host to host within one interface's subnet. Host to host across a router (a routed host
+            // reached from behind a NAT) is no LAN path, whatever the candidate types say.
             path = PathKind.DIRECT_LAN;
         } else {
             path = PathKind.DIRECT_PUNCHED;
         }
         return new Selected(component.getSocket(), remote.getTransportAddress(), path, via);
+    }
+
+    /** Whether {@code remote} is in the subnet of the interface holding {@code local}. */
+    static boolean sameSubnet(java.net.InetAddress local, java.net.InetAddress remote) {
+        try {
+            java.net.NetworkInterface nic = java.net.NetworkInterface.getByInetAddress(local);
+            if (nic == null) {
+                return false;
+            }
+            for (java.net.InterfaceAddress ia : nic.getInterfaceAddresses()) {
+                if (ia.getAddress().equals(local)) {
+                    return prefixMatches(local.getAddress(), remote.getAddress(), ia.getNetworkPrefixLength());
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+        return false;
+    }
+
+    static boolean prefixMatches(byte[] a, byte[] b, int bits) {
+        if (a.length != b.length) {
+            return false;
+        }
+        for (int i = 0; i < bits; i++) {
+            int mask = 0x80 >> (i % 8);
+            if ((a[i / 8] & mask) != (b[i / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     String ufrag() {

@@ -112,4 +112,30 @@ class TunnelIT {
         String r = command("p1", "tcp p2 " + addresses.get("p1") + " 7000 nope", "RESULT");
         assertThat(r).startsWith("RESULT fail").contains("refused").contains("is not on node p2");
     }
+
+    /**
+     * r1 is routed without NAT; p1 sits behind a port-restricted NAT. ICE connects them directly:
+     * p1's packets to r1's host candidate open p1's NAT for r1's answers (r1 sees p1 as a
+     * peer-reflexive candidate). No relay is involved.
+     */
+    @Test
+    void aRoutedNodeAndANatedNodeConnectDirectly() throws Exception {
+        awaitRegistered("r1");
+        awaitRegistered("p1");
+        assertThat(tcp("p1", "r1", "hello-routed")).isEqualTo("RESULT ok hello-routed");
+        assertThat(udp("p1", "r1", "datagram-routed")).isEqualTo("RESULT ok datagram-routed");
+        assertThat(peerPath("p1", "r1")).isEqualTo("direct-punched");
+        assertThat(peerPath("r1", "p1")).isEqualTo("direct-punched");
+    }
+
+    /** s1's symmetric NAT maps every destination to a new port: no hole lines up, so the tunnel goes through the relay. */
+    @Test
+    void aSymmetricNatIsCrossedThroughTheRelay() throws Exception {
+        awaitRegistered("s1");
+        awaitRegistered("p2");
+        assertThat(tcp("p2", "s1", "hello-relayed")).isEqualTo("RESULT ok hello-relayed");
+        assertThat(udp("p2", "s1", "datagram-relayed")).isEqualTo("RESULT ok datagram-relayed");
+        assertThat(peerPath("p2", "s1")).isEqualTo("relayed");
+        assertThat(tcp("s1", "p2", "back-relayed")).isEqualTo("RESULT ok back-relayed");
+    }
 }
