@@ -138,4 +138,33 @@ class TunnelIT {
         assertThat(peerPath("p2", "s1")).isEqualTo("relayed");
         assertThat(tcp("s1", "p2", "back-relayed")).isEqualTo("RESULT ok back-relayed");
     }
+
+    /**
+     * p2's agent restarts (a new process: new ICE credentials, new certificate). p1's tunnel to the
+     * old process dies with its QUIC idle timeout; the next streams set up a new tunnel on their own.
+     */
+    @Test
+    void trafficRecoversAfterThePeerRestarts(Topology topo) throws Exception {
+        awaitRegistered("p1");
+        awaitRegistered("p2");
+        assertThat(tcp("p1", "p2", "before-restart")).isEqualTo("RESULT ok before-restart");
+        nodes.get("p2").kill();
+        Host h = topo.host("p2");
+        String server = topo.host("relay").address() + ":7443";
+        HostProcess restarted = h.startJava("tunnel-p2-restarted", JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
+                List.of("p2", h.address(), TOKEN, server));
+        restarted.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
+        nodes.put("p2", restarted);
+        awaitRegistered("p2");
+        String last = null;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            last = tcp("p1", "p2", "after-restart");
+            if (last.equals("RESULT ok after-restart")) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        assertThat(last).isEqualTo("RESULT ok after-restart");
+        assertThat(udp("p1", "p2", "udp-after-restart")).isEqualTo("RESULT ok udp-after-restart");
+    }
 }
