@@ -38,8 +38,7 @@ class MutualTlsSignalingTest {
                 admin: {listen: 127.0.0.1:0}
                 threads: 1
                 """.formatted(ca), ServerConfig.class);
-        server = new MeshServer(config, RegisteredPeers.NONE);
-        server.start();
+        server = SignalingTest.startRetryingBindRaces(config);
     }
 
     @AfterAll

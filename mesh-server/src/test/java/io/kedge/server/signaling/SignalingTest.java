@@ -44,8 +44,25 @@ class SignalingTest {
                 admin: {listen: 127.0.0.1:0}
                 threads: 2
                 """.formatted(TOKEN), ServerConfig.class);
-        server = new MeshServer(config, RegisteredPeers.NONE);
-        server.start();
+        server = startRetryingBindRaces(config);
+    }
+
+    /**
+     * With port 0 the TCP listener takes the port the UDP one got, which another process may hold:
+     * a few fresh tries (nothing is left open by a failed start).
+     */
+    static MeshServer startRetryingBindRaces(ServerConfig config) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            MeshServer s = new MeshServer(config, RegisteredPeers.NONE);
+            try {
+                s.start();
+                return s;
+            } catch (java.io.IOException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @AfterAll
