@@ -14,9 +14,13 @@ import io.kedge.agent.proxy.ProxyConfig;
 import io.kedge.agent.proxy.ProxyManager;
 import io.kedge.agent.rules.ServiceRules;
 import io.kedge.agent.rules.ServiceRulesManager;
-import io.kedge.agent.tunnel.Tunnel;
 import io.kedge.iptables.backend.BackendMode;
 import io.kedge.iptables.backend.Backends;
+import io.kedge.agent.tunnel.CatalogTargets;
+import io.kedge.agent.tunnel.SignalingTls;
+import io.kedge.agent.tunnel.Tunnel;
+import io.kedge.agent.tunnel.TunnelService;
+import io.kedge.common.signaling.SignalMessage;
 import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.exec.CommandRunner;
@@ -55,7 +59,7 @@ public final class Agent implements AutoCloseable {
     private MeshBridge bridge;
     private ProxyManager proxy;
     private ServiceRulesManager serviceRules;
-    private final Tunnel tunnel = Tunnel.NONE;
+    private Tunnel tunnel = Tunnel.NONE;
     private volatile boolean closed;
 
     public Agent(AgentConfig config, String nodeName) {
@@ -102,6 +106,7 @@ public final class Agent implements AutoCloseable {
             log.info("DNS on {} (udp) and {} (tcp); upstreams {}", dns.udpAddress(), dns.tcpAddress(), dns.upstreamServers());
         }
 
+        startTunnel();
         if (config.modules().edgeProxy().enable()) {
             startProxy();
         }
@@ -134,6 +139,41 @@ public final class Agent implements AutoCloseable {
         admin.check("iptables", rules::healthProblem);
         admin.json("/debug/services", proxyManager::state);
         log.info("proxy listening on {}; iptables chain {} installed", config.commonConfig().bridgeDeviceIP(), ServiceRules.CHAIN);
+    }
+
+    /** The cross-node tunnel (modules.edgeTunnel), when enabled: the proxy's Dialer takes it. */
+    private void startTunnel() {
+        AgentConfig.EdgeTunnel t = config.modules().edgeTunnel();
+        if (!t.enable()) {
+            return;
+        }
+        String token = SignalingTls.joinToken(t);
+        TunnelService service = new TunnelService(new TunnelService.Settings(nodeName, t.meshServers(), SignalingTls.client(t),
+                () -> new SignalMessage.Register(nodeName, token, ownAddresses()), t.heartbeatPeriod(), t.idleTimeout(),
+                t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName()),
+                new CatalogTargets(nodeName, store::current), metrics);
+        service.start();
+        stopOrder.push(service);
+        tunnel = service;
+        admin.json("/debug/peers", service::peers);
+        admin.check("tunnel", () -> service.connected() ? null : "not registered with any mesh-server");
+        log.info("tunnel via mesh-servers {}", t.meshServers());
+    }
+
+    /** This node's addresses as the Catalog knows them: the relay may then reach them. */
+    private java.util.List<String> ownAddresses() {
+        var self = store.current().nodes().get(nodeName);
+        if (self == null) {
+            return java.util.List.of();
+        }
+        java.util.List<String> all = new java.util.ArrayList<>(self.internalIPs());
+        all.addAll(self.externalIPs());
+        return all.stream().filter(a -> a.matches("\\d{1,3}(\\.\\d{1,3}){3}")).distinct().limit(16).toList();
+    }
+
+    /** The tunnel for the proxy's Dialer ({@link Tunnel#NONE} when modules.edgeTunnel is off). */
+    public Tunnel tunnel() {
+        return tunnel;
     }
 
     /** What {@code meshctl status} shows. */

@@ -10,6 +10,7 @@ import io.kedge.server.auth.LongTermAuthenticator;
 import io.kedge.server.auth.Nonces;
 import io.kedge.server.auth.SharedSecretCredentials;
 import io.kedge.server.auth.StaticUsers;
+import io.kedge.server.auth.TurnCredentials;
 import io.kedge.server.binding.BindingService;
 import io.kedge.server.binding.StunEndpoints;
 import io.kedge.server.config.ServerConfig;
@@ -22,10 +23,17 @@ import io.kedge.server.policy.OwnAddresses;
 import io.kedge.server.policy.PeerPolicy;
 import io.kedge.server.policy.RegisteredPeers;
 import io.kedge.server.quota.Quotas;
+import io.kedge.server.signaling.AgentAuthenticator;
+import io.kedge.server.signaling.AgentRegistry;
+import io.kedge.server.signaling.SignalingMetrics;
+import io.kedge.server.signaling.SignalingServer;
+import io.kedge.common.signaling.SignalMessage;
 import io.kedge.server.turn.TurnService;
 import io.kedge.server.turn.TurnSettings;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.File;
 import java.io.IOException;
@@ -54,9 +62,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay program: STUN (with RFC 5780 when an alternate address is configured) and TURN over
- * UDP, TCP and TLS, the admin endpoint, and the housekeeping that expires allocations. What the
- * later signaling part needs: {@link #credentialIssuer()} to hand relay credentials to registered
- * agents, and a {@link RegisteredPeers} passed in to say which addresses those agents have.
+ * UDP, TCP and TLS, agent signaling over TLS when configured, the admin endpoint, and the
+ * housekeeping that expires allocations. The relay may talk to the addresses of agents registered
+ * with signaling ({@link AgentRegistry}) and to those the {@link RegisteredPeers} passed in names.
  */
 public final class MeshServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MeshServer.class);
@@ -71,6 +79,9 @@ public final class MeshServer implements AutoCloseable {
     private TurnService turn;
     private Listeners listeners;
     private AdminServer admin;
+    private AgentRegistry agents;
+    private SignalingServer signaling;
+    private InetSocketAddress signalingAddress;
     private InetAddress relayAddress;
     private InetAddress advertisedAddress;
     private volatile boolean closed;
@@ -106,8 +117,10 @@ public final class MeshServer implements AutoCloseable {
         stopOrder.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS));
 
         OwnAddresses own = OwnAddresses.ofThisHost();
+        agents = new AgentRegistry(config.signaling().maxAgents());
+        RegisteredPeers peers = address -> agents.isRegistered(address) || registeredPeers.isRegistered(address);
         PeerPolicy policy = new PeerPolicy(List.copyOf(new LinkedHashSet<>(List.of(relayAddress, advertisedAddress))), own,
-                config.relay().allowedNetworks(), config.relay().deniedNetworks(), registeredPeers);
+                config.relay().allowedNetworks(), config.relay().deniedNetworks(), peers);
         ServerConfig.Relay r = config.relay();
         TurnSettings settings = new TurnSettings(Duration.ofSeconds(r.defaultLifetimeSeconds()), Duration.ofSeconds(r.maxLifetimeSeconds()),
                 Duration.ofSeconds(r.permissionLifetimeSeconds()), Duration.ofSeconds(r.channelLifetimeSeconds()),
@@ -132,6 +145,10 @@ public final class MeshServer implements AutoCloseable {
         listeners.start();
         stopOrder.push(listeners);
 
+        if (config.signaling().enabled()) {
+            startSignaling(group, transport, listenAddress);
+        }
+
         ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread t = new Thread(runnable, "relay-housekeeping");
             t.setDaemon(true);
@@ -147,8 +164,89 @@ public final class MeshServer implements AutoCloseable {
         admin.check("listeners", () -> listeners.healthy() ? null : "a listening socket is closed");
         admin.json("/debug/allocations", turn::describe);
         admin.json("/debug/status", this::status);
+        admin.json("/debug/agents", agents::describe);
+        if (signaling != null) {
+            admin.check("signaling", () -> signaling.healthy() ? null : "the signaling listener is closed");
+        }
         log.info("mesh-server {} ({}): relaying on {} (advertised {}), ports {}, realm {}", VersionProvider.version(), transport,
                 relayAddress.getHostAddress(), advertisedAddress.getHostAddress(), r.portRange(), config.auth().realm());
+    }
+
+    private void startSignaling(EventLoopGroup group, NetTransport transport, InetAddress listenAddress) throws IOException, InterruptedException {
+        ServerConfig.Signaling sg = config.signaling();
+        AgentAuthenticator authenticator = sg.clientCa() != null ? AgentAuthenticator.nodeCertificates()
+                : AgentAuthenticator.joinToken(joinToken(sg));
+        String name = sg.name() != null ? sg.name() : advertisedAddress.getHostAddress();
+        signaling = new SignalingServer(new SignalingServer.Settings(new InetSocketAddress(listenAddress, sg.port()), name,
+                sg.registerTimeoutSeconds(), sg.idleTimeoutSeconds()), signalingTls(sg), agents, authenticator, this::relayCredentials,
+                new SignalingMetrics(registry, agents));
+        signalingAddress = signaling.start(group, transport.server());
+        stopOrder.push(signaling);
+        if (secretCredentials == null) {
+            log.warn("signaling without auth.sharedSecrets: agents get no relay credentials");
+        }
+    }
+
+    private static String joinToken(ServerConfig.Signaling sg) throws IOException {
+        if (sg.joinToken() != null) {
+            return sg.joinToken();
+        }
+        Path file = Path.of(sg.joinTokenFile());
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("signaling.joinTokenFile", sg.joinTokenFile(), "file does not exist");
+        }
+        String token = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip).filter(l -> !l.isEmpty())
+                .findFirst().orElse("");
+        ConfigException.require(token.length() >= 16, "signaling.joinTokenFile", sg.joinTokenFile(),
+                "the token (first non-empty line) must be at least 16 characters");
+        return token;
+    }
+
+    private SslContext signalingTls(ServerConfig.Signaling sg) throws IOException {
+        ServerConfig.Tls t = config.tls();
+        SslContextBuilder builder;
+        if (t.certificate() != null) {
+            try {
+                builder = TlsContexts.builderFromPem(new File(t.certificate()), new File(t.privateKey()));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("tls.certificate", t.certificate(), "cannot load certificate and key: " + e.getMessage());
+            }
+        } else {
+            builder = TlsContexts.selfSignedBuilder(List.copyOf(new LinkedHashSet<>(List.of(relayAddress, advertisedAddress))));
+        }
+        if (sg.clientCa() != null) {
+            File ca = new File(sg.clientCa());
+            if (!ca.isFile()) {
+                throw new ConfigException("signaling.clientCa", sg.clientCa(), "file does not exist");
+            }
+            builder.trustManager(ca).clientAuth(ClientAuth.REQUIRE);
+        }
+        try {
+            return builder.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException(sg.clientCa() != null ? "signaling.clientCa" : "tls.certificate",
+                    sg.clientCa() != null ? sg.clientCa() : t.certificate(), "cannot build the signaling TLS context: " + e.getMessage());
+        }
+    }
+
+    /** Relay credentials for a registered agent, with the URIs of every transport this server listens on. */
+    SignalMessage.RelayCredentials relayCredentials(String node) {
+        if (secretCredentials == null) {
+            return null;
+        }
+        TurnCredentials c = secretCredentials.issue(node, Duration.ofSeconds(config.signaling().credentialTtlSeconds()));
+        String host = advertisedAddress.getHostAddress();
+        List<String> uris = new ArrayList<>();
+        if (listeners.udpAddress() != null) {
+            uris.add("turn:" + host + ":" + listeners.udpAddress().getPort() + "?transport=udp");
+        }
+        if (listeners.tcpAddress() != null) {
+            uris.add("turn:" + host + ":" + listeners.tcpAddress().getPort() + "?transport=tcp");
+        }
+        if (listeners.tlsAddress() != null) {
+            uris.add("turns:" + host + ":" + listeners.tlsAddress().getPort() + "?transport=tcp");
+        }
+        return new SignalMessage.RelayCredentials(c.username(), c.password(), c.expiresAt().getEpochSecond(), uris);
     }
 
     private CredentialStore credentials() throws IOException {
@@ -254,6 +352,16 @@ public final class MeshServer implements AutoCloseable {
         return listeners.tlsAddress();
     }
 
+    /** The signaling listener's address, or null when signaling is off. */
+    public InetSocketAddress signalingAddress() {
+        return signalingAddress;
+    }
+
+    /** The agents registered with signaling. */
+    public AgentRegistry agents() {
+        return agents;
+    }
+
     public int adminPort() {
         return admin.port();
     }
@@ -268,6 +376,8 @@ public final class MeshServer implements AutoCloseable {
         s.put("tcp", String.valueOf(listeners.tcpAddress()));
         s.put("tls", String.valueOf(listeners.tlsAddress()));
         s.put("allocations", turn.allocationCount());
+        s.put("signaling", String.valueOf(signalingAddress));
+        s.put("agents", agents.size());
         return s;
     }
 

@@ -65,6 +65,18 @@ public final class MeshServerCommand implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME:PASSWORD", description = "A fixed user, for tests and interop (repeatable).")
     List<String> users = new ArrayList<>();
 
+    @Option(names = "--signaling-port", paramLabel = "PORT", description = "Agent signaling (TLS) port (overrides signaling.port, default 7443).")
+    Integer signalingPort;
+
+    @Option(names = "--join-token-file", paramLabel = "FILE", description = "Shared join token agents authenticate with (overrides signaling.joinTokenFile).")
+    String joinTokenFile;
+
+    @Option(names = "--client-ca", paramLabel = "FILE", description = "CA whose node certificates authenticate agents (overrides signaling.clientCa).")
+    String clientCa;
+
+    @Option(names = "--name", description = "This server's name in agents' peer tables (overrides signaling.name).")
+    String name;
+
     @Option(names = "--threads", description = "I/O threads (default: one per CPU).")
     Integer threads;
 
@@ -91,7 +103,7 @@ public final class MeshServerCommand implements Callable<Integer> {
         }, "mesh-server-shutdown"));
         server.start();
         System.out.println("mesh-server ready: udp " + server.udpAddress() + " tcp " + server.tcpAddress() + " tls " + server.tlsAddress()
-                + " admin port " + server.adminPort());
+                + " signaling " + server.signalingAddress() + " admin port " + server.adminPort());
         System.out.flush();
         stopped.await();
         return 0;
@@ -131,7 +143,18 @@ public final class MeshServerCommand implements Callable<Integer> {
         ServerConfig.Auth auth = under("auth", () -> new ServerConfig.Auth(realm != null ? realm : a.realm(), a.sharedSecrets(),
                 sharedSecretFile != null ? sharedSecretFile : a.sharedSecretFile(), allUsers, a.nonceLifetimeSeconds()));
         ServerConfig.Admin adm = admin != null ? under("admin", () -> new ServerConfig.Admin(admin)) : c.admin();
-        return new ServerConfig(l, s, c.tls(), auth, relay, c.quotas(), c.tcp(), adm, threads != null ? threads : c.threads(), c.software());
+        return new ServerConfig(l, s, c.tls(), auth, relay, c.quotas(), c.tcp(), adm, threads != null ? threads : c.threads(), c.software(),
+                signaling(c.signaling()));
+    }
+
+    private ServerConfig.Signaling signaling(ServerConfig.Signaling g) {
+        if (signalingPort == null && joinTokenFile == null && clientCa == null && name == null) {
+            return g;
+        }
+        return under("signaling", () -> new ServerConfig.Signaling(joinTokenFile != null || clientCa != null ? null : g.enabled(), signalingPort != null ? signalingPort : g.port(),
+                joinTokenFile != null ? null : g.joinToken(), joinTokenFile != null ? joinTokenFile : g.joinTokenFile(),
+                clientCa != null ? clientCa : g.clientCa(), name != null ? name : g.name(), g.credentialTtlSeconds(), g.maxAgents(),
+                g.registerTimeoutSeconds(), g.idleTimeoutSeconds()));
     }
 
     private static <T> T under(String section, java.util.function.Supplier<T> build) {

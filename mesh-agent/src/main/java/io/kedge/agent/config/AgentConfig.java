@@ -73,12 +73,52 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
         }
     }
 
-    public record Modules(EdgeDns edgeDNS, EdgeProxy edgeProxy) {
-        public static final Modules DEFAULT = new Modules(null, null);
+    public record Modules(EdgeDns edgeDNS, EdgeProxy edgeProxy, EdgeTunnel edgeTunnel) {
+        public static final Modules DEFAULT = new Modules(null, null, null);
 
         public Modules {
             edgeDNS = edgeDNS == null ? EdgeDns.DEFAULT : edgeDNS;
             edgeProxy = edgeProxy == null ? EdgeProxy.DEFAULT : edgeProxy;
+            edgeTunnel = edgeTunnel == null ? EdgeTunnel.DEFAULT : edgeTunnel;
+        }
+    }
+
+    /**
+     * The cross-node tunnel. EdgeMesh's keys where the concept is the same ({@code enable},
+     * {@code listenPort}, {@code enableHolePunch}, {@code heartbeatPeriod} in seconds); then the
+     * mesh-servers' signaling addresses ({@code meshServers}, HOST:PORT), how this agent proves
+     * its identity to them (node certificate {@code certFile}/{@code keyFile} with the cluster CA
+     * {@code caFile}, or the shared {@code joinToken}/{@code joinTokenFile}), and how long an
+     * unused tunnel stays open ({@code idleTimeout}, seconds).
+     */
+    public record EdgeTunnel(Boolean enable, Integer listenPort, Boolean enableHolePunch, Integer heartbeatPeriod, List<String> meshServers,
+                             String caFile, String certFile, String keyFile, String joinToken, String joinTokenFile, Integer idleTimeout,
+                             Integer setupTimeout) {
+        public static final EdgeTunnel DEFAULT = new EdgeTunnel(null, null, null, null, null, null, null, null, null, null, null, null);
+
+        public EdgeTunnel {
+            meshServers = meshServers == null ? List.of() : List.copyOf(meshServers);
+            enable = enable == null ? !meshServers.isEmpty() : enable;
+            listenPort = listenPort == null ? 0 : listenPort;
+            require(listenPort >= 0 && listenPort < 65536, "listenPort", listenPort, "must be between 0 (any) and 65535");
+            enableHolePunch = enableHolePunch == null || enableHolePunch;
+            heartbeatPeriod = heartbeatPeriod == null ? 10 : heartbeatPeriod;
+            require(heartbeatPeriod >= 1 && heartbeatPeriod <= 50, "heartbeatPeriod", heartbeatPeriod,
+                    "must be between 1 and 50 seconds (below the server's idle timeout and NAT binding lifetimes)");
+            idleTimeout = idleTimeout == null ? 300 : idleTimeout;
+            require(idleTimeout >= 5 && idleTimeout <= 86400, "idleTimeout", idleTimeout, "must be between 5 and 86400 seconds");
+            setupTimeout = setupTimeout == null ? 15 : setupTimeout;
+            require(setupTimeout >= 1 && setupTimeout <= 120, "setupTimeout", setupTimeout, "must be between 1 and 120 seconds");
+            for (int i = 0; i < meshServers.size(); i++) {
+                String server = meshServers.get(i);
+                require(server != null && server.matches("[A-Za-z0-9.-]+:\\d{1,5}"), "meshServers[" + i + "]", server, "expected HOST:PORT");
+            }
+            require(!enable || !meshServers.isEmpty(), "meshServers", meshServers, "the tunnel needs at least one mesh-server");
+            require((certFile == null) == (keyFile == null), certFile == null ? "certFile" : "keyFile", null, "certFile and keyFile go together");
+            require(certFile == null || caFile != null, "caFile", null, "a node certificate needs the cluster CA (caFile) to check servers with");
+            require(joinToken == null || joinTokenFile == null, "joinTokenFile", joinTokenFile, "set joinToken or joinTokenFile, not both");
+            require(!enable || certFile != null || joinToken != null || joinTokenFile != null, "certFile", null,
+                    "the tunnel needs an identity: certFile/keyFile (node certificate) or joinToken/joinTokenFile");
         }
     }
 

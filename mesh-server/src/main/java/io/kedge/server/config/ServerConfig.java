@@ -21,10 +21,11 @@ import java.util.Map;
  * relay: {portRange: 49152-65535, allowedPeers: [198.51.100.0/24]}
  * quotas: {allocationsPerUser: 10, bandwidthBytesPerSecond: 0}
  * admin: {listen: 127.0.0.1:9478}
+ * signaling: {port: 7443, clientCa: /etc/kubeedge/ca/rootCA.crt}   # or joinTokenFile: /etc/kedge/join-token
  * </pre>
  */
 public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay relay, Quotas quotas, Tcp tcp, Admin admin,
-                           Integer threads, String software) {
+                           Integer threads, String software, Signaling signaling) {
     public static final String DEFAULT_SOFTWARE = "kedge mesh-server";
 
     public ServerConfig {
@@ -36,6 +37,7 @@ public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay r
         quotas = quotas == null ? Quotas.DEFAULT : quotas;
         tcp = tcp == null ? Tcp.DEFAULT : tcp;
         admin = admin == null ? Admin.DEFAULT : admin;
+        signaling = signaling == null ? Signaling.DEFAULT : signaling;
         threads = threads == null ? Math.max(1, Runtime.getRuntime().availableProcessors()) : threads;
         require(threads >= 1 && threads <= 256, "threads", threads, "must be between 1 and 256");
         software = software == null || software.isBlank() ? DEFAULT_SOFTWARE : software;
@@ -52,7 +54,7 @@ public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay r
     }
 
     public static ServerConfig defaults() {
-        return new ServerConfig(null, null, null, null, null, null, null, null, null, null);
+        return new ServerConfig(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public static ServerConfig load(Path file) {
@@ -252,6 +254,41 @@ public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay r
 
         public int port() {
             return Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1));
+        }
+    }
+
+    /**
+     * Agent registration and candidate exchange over TLS. Agents authenticate with a node
+     * certificate signed by {@code clientCa} (mutual TLS; the certificate's CN must be
+     * {@code system:node:<name>}) or, where no CA is configured, with the shared join token
+     * ({@code joinToken} or the first line of {@code joinTokenFile}). Signaling runs when either is
+     * set, unless {@code enabled: false}; it never runs without authentication.
+     * {@code credentialTtlSeconds} is the lifetime of the relay credentials agents are handed.
+     */
+    public record Signaling(Boolean enabled, Integer port, String joinToken, String joinTokenFile, String clientCa, String name,
+                            Integer credentialTtlSeconds, Integer maxAgents, Integer registerTimeoutSeconds, Integer idleTimeoutSeconds) {
+        public static final Signaling DEFAULT = new Signaling(null, null, null, null, null, null, null, null, null, null);
+
+        public Signaling {
+            joinToken = joinToken == null || joinToken.isBlank() ? null : joinToken.strip();
+            joinTokenFile = joinTokenFile == null || joinTokenFile.isBlank() ? null : joinTokenFile.strip();
+            clientCa = clientCa == null || clientCa.isBlank() ? null : clientCa.strip();
+            require(joinToken == null || joinToken.length() >= 16, "joinToken", null, "must be at least 16 characters");
+            require(joinToken == null || joinTokenFile == null, "joinTokenFile", joinTokenFile, "set joinToken or joinTokenFile, not both");
+            boolean authenticated = joinToken != null || joinTokenFile != null || clientCa != null;
+            require(enabled == null || !enabled || authenticated, "enabled", enabled,
+                    "signaling needs clientCa, joinToken or joinTokenFile (unauthenticated agents are never accepted)");
+            enabled = enabled == null ? authenticated : enabled;
+            port = port == null ? 7443 : port;
+            requirePort("port", port);
+            name = name == null || name.isBlank() ? null : name.strip();
+            require(name == null || name.length() <= 253, "name", name, "must be at most 253 characters");
+            credentialTtlSeconds = positive("credentialTtlSeconds", credentialTtlSeconds, 3600);
+            require(credentialTtlSeconds >= 60 && credentialTtlSeconds <= 86400, "credentialTtlSeconds", credentialTtlSeconds,
+                    "must be between 60 and 86400");
+            maxAgents = positive("maxAgents", maxAgents, 100000);
+            registerTimeoutSeconds = positive("registerTimeoutSeconds", registerTimeoutSeconds, 10);
+            idleTimeoutSeconds = positive("idleTimeoutSeconds", idleTimeoutSeconds, 60);
         }
     }
 

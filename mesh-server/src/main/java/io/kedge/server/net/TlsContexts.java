@@ -34,11 +34,21 @@ public final class TlsContexts {
 
     /** From a PEM certificate chain and a PEM private key (PKCS#8, or PKCS#1 and SEC1 through Bouncy Castle). */
     public static SslContext fromPem(File certificateChain, File privateKey) throws SSLException {
-        return SslContextBuilder.forServer(certificateChain, privateKey).build();
+        return builderFromPem(certificateChain, privateKey).build();
+    }
+
+    /** A builder with that certificate and key, for callers that add client authentication. */
+    public static SslContextBuilder builderFromPem(File certificateChain, File privateKey) {
+        return SslContextBuilder.forServer(certificateChain, privateKey);
     }
 
     /** A self-signed EC P-256 certificate for {@code addresses}, valid for a year. */
     public static SslContext selfSigned(List<InetAddress> addresses) throws SSLException {
+        return selfSignedBuilder(addresses).build();
+    }
+
+    /** A builder with a fresh self-signed certificate, for callers that add client authentication. */
+    public static SslContextBuilder selfSignedBuilder(List<InetAddress> addresses) throws SSLException {
         KeyPair keys;
         X509Certificate certificate;
         try {
@@ -60,6 +70,6 @@ public final class TlsContexts {
         } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
             throw new SSLException("cannot generate a self-signed certificate: " + e.getMessage(), e);
         }
-        return SslContextBuilder.forServer(keys.getPrivate(), certificate).build();
+        return SslContextBuilder.forServer(keys.getPrivate(), certificate);
     }
 }

@@ -112,10 +112,16 @@ public final class TurnClient implements Closeable {
         reader.start();
     }
 
-    private static SSLContext trustingTls() throws IOException {
+    /** Test clients do not check the relay's (self-signed) certificate. */
+    static SSLContext trustingTls() throws IOException {
+        return trustingTls(null);
+    }
+
+    /** The same with a client identity, for mutual TLS. */
+    static SSLContext trustingTls(javax.net.ssl.KeyManager[] identity) throws IOException {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
+            ctx.init(identity, new TrustManager[] {new X509TrustManager() {
                 @Override
                 public void checkClientTrusted(X509Certificate[] chain, String authType) {
                 }

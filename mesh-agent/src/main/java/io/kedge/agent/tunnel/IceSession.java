@@ -1,0 +1,164 @@
+package io.kedge.agent.tunnel;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.ice4j.Transport;
+import org.ice4j.TransportAddress;
+import org.ice4j.ice.Agent;
+import org.ice4j.ice.CandidatePair;
+import org.ice4j.ice.CandidateType;
+import org.ice4j.ice.Component;
+import org.ice4j.ice.IceMediaStream;
+import org.ice4j.ice.IceProcessingState;
+import org.ice4j.ice.LocalCandidate;
+import org.ice4j.ice.RemoteCandidate;
+import org.ice4j.ice.harvest.StunCandidateHarvester;
+import org.ice4j.ice.harvest.TurnCandidateHarvester;
+import org.ice4j.security.LongTermCredential;
+
+/**
+ * One ICE negotiation with one peer through ice4j: a single component whose candidates are this
+ * host's addresses (host), what the mesh-servers see of it (server-reflexive) and allocations on
+ * them (relayed). Gathering blocks (TURN allocations), so callers run it off event loops.
+ */
+final class IceSession implements AutoCloseable {
+    /** The pair ICE chose, its socket (ice4j keeps consent and keepalives on it) and what kind of path it is. */
+    record Selected(DatagramSocket socket, TransportAddress remote, PathKind path, String via) {
+    }
+
+    private final Agent agent;
+    private final IceMediaStream stream;
+    private final Component component;
+    private final CompletableFuture<Selected> selected = new CompletableFuture<>();
+
+    IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port) throws IOException {
+        agent = new Agent();
+        agent.setControlling(controlling);
+        agent.setTrickling(false);
+        java.util.Set<TransportAddress> stunServers = new java.util.LinkedHashSet<>();
+        for (RelayServer r : relays) {
+            if (r.transport().equals("udp")) {
+                TransportAddress server = new TransportAddress(r.address(), Transport.UDP);
+                if (holePunch && stunServers.add(server)) {
+                    agent.addCandidateHarvester(new StunCandidateHarvester(server));
+                }
+                agent.addCandidateHarvester(new TurnCandidateHarvester(server, new LongTermCredential(r.username(), r.password())));
+            }
+        }
+        stream = agent.createMediaStream("tunnel");
+        // Port 0: a random port among the dynamic ones (ice4j walks up from the preferred one when taken).
+        int preferred = port != 0 ? port : 49152 + java.util.concurrent.ThreadLocalRandom.current().nextInt(16000);
+        component = agent.createComponent(stream, preferred, port != 0 ? port : 49152, port != 0 ? port : 65535);
+        agent.addStateChangeListener(event -> {
+            Object state = event.getNewValue();
+            if (state == IceProcessingState.COMPLETED) {
+                CandidatePair pair = component.getSelectedPair();
+                if (pair == null) {
+                    selected.completeExceptionally(new IOException("ICE completed without a selected pair"));
+                } else {
+                    selected.complete(describe(pair));
+                }
+            } else if (state == IceProcessingState.FAILED) {
+                selected.completeExceptionally(new IOException("ICE failed: no candidate pair connected"));
+            }
+        });
+    }
+
+    private Selected describe(CandidatePair pair) {
+        LocalCandidate local = pair.getLocalCandidate();
+        RemoteCandidate remote = pair.getRemoteCandidate();
+        PathKind path;
+        String via = null;
+        if (local.getType() == CandidateType.RELAYED_CANDIDATE) {
+            path = PathKind.RELAYED;
+            via = local.getTransportAddress().getHostAddress();
+        } else if (remote.getType() == CandidateType.RELAYED_CANDIDATE) {
+            path = PathKind.RELAYED;
+            via = remote.getTransportAddress().getHostAddress();
+        } else if (local.getType() == CandidateType.HOST_CANDIDATE && remote.getType() == CandidateType.HOST_CANDIDATE
+                && sameSubnet(local.getTransportAddress().getAddress(), remote.getTransportAddress().getAddress())) {
+            // Host to host within one interface's subnet. Host to host across a router (a routed host
+            // reached from behind a NAT) is no LAN path, whatever the candidate types say.
+            path = PathKind.DIRECT_LAN;
+        } else {
+            path = PathKind.DIRECT_PUNCHED;
+        }
+        return new Selected(component.getSocket(), remote.getTransportAddress(), path, via);
+    }
+
+    /** Whether {@code remote} is in the subnet of the interface holding {@code local}. */
+    static boolean sameSubnet(java.net.InetAddress local, java.net.InetAddress remote) {
+        try {
+            java.net.NetworkInterface nic = java.net.NetworkInterface.getByInetAddress(local);
+            if (nic == null) {
+                return false;
+            }
+            for (java.net.InterfaceAddress ia : nic.getInterfaceAddresses()) {
+                if (ia.getAddress().equals(local)) {
+                    return prefixMatches(local.getAddress(), remote.getAddress(), ia.getNetworkPrefixLength());
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+        return false;
+    }
+
+    static boolean prefixMatches(byte[] a, byte[] b, int bits) {
+        if (a.length != b.length) {
+            return false;
+        }
+        for (int i = 0; i < bits; i++) {
+            int mask = 0x80 >> (i % 8);
+            if ((a[i / 8] & mask) != (b[i / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    String ufrag() {
+        return agent.getLocalUfrag();
+    }
+
+    String password() {
+        return agent.getLocalPassword();
+    }
+
+    List<String> candidates() {
+        List<String> out = new ArrayList<>();
+        for (LocalCandidate c : component.getLocalCandidates()) {
+            out.add(IceCandidates.format(c));
+        }
+        return out;
+    }
+
+    /** Takes the peer's description and starts connectivity checks; the future completes on COMPLETED or FAILED. */
+    CompletableFuture<Selected> connect(String remoteUfrag, String remotePassword, List<String> remoteCandidates) {
+        stream.setRemoteUfrag(remoteUfrag);
+        stream.setRemotePassword(remotePassword);
+        int added = 0;
+        for (String line : remoteCandidates) {
+            RemoteCandidate c = IceCandidates.parse(line, component);
+            if (c != null) {
+                component.addRemoteCandidate(c);
+                added++;
+            }
+        }
+        if (added == 0) {
+            selected.completeExceptionally(new IOException("the peer offered no usable candidate"));
+            return selected;
+        }
+        agent.startConnectivityEstablishment();
+        return selected;
+    }
+
+    @Override
+    public void close() {
+        selected.completeExceptionally(new IOException("closed"));
+        agent.free();
+    }
+}

@@ -1,0 +1,79 @@
+package io.kedge.agent.tunnel;
+
+import io.netty.channel.Channel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionPathStats;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The tunnel to one peer node: one ICE session, the bridge from its selected pair to a QUIC
+ * connection, and that connection, shared by every stream to and from the peer. Created by the
+ * side that first needs it (the offerer, ICE-controlling, QUIC client) or by an incoming offer.
+ */
+final class PeerLink {
+    enum State { CONNECTING, OPEN, CLOSED }
+
+    final String peer;
+    final String session;
+    final boolean offerer;
+    final CompletableFuture<QuicChannel> ready;
+    final long startedNanos = System.nanoTime();
+    final AtomicInteger streams = new AtomicInteger();
+    volatile State state = State.CONNECTING;
+    volatile SignalingSession signaling;
+    volatile IceSession ice;
+    volatile IceDatagramBridge bridge;
+    volatile Channel datagrams;
+    volatile QuicChannel quic;
+    volatile PathKind path;
+    volatile String via;
+    volatile Instant since;
+    volatile long lastUsedNanos = System.nanoTime();
+
+    PeerLink(String peer, String session, boolean offerer, CompletableFuture<QuicChannel> ready) {
+        this.peer = peer;
+        this.session = session;
+        this.offerer = offerer;
+        this.ready = ready;
+    }
+
+    void touch() {
+        lastUsedNanos = System.nanoTime();
+    }
+
+    /** No stream open and none opened for {@code nanos} (heartbeat streams do not count). */
+    boolean idleLongerThan(long nanos) {
+        return streams.get() == 0 && System.nanoTime() - lastUsedNanos > nanos;
+    }
+
+    /** One row of the peer table. */
+    Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", peer);
+        m.put("state", state.name().toLowerCase());
+        m.put("path", path == null ? null : path.label());
+        m.put("via", via);
+        m.put("signaling", signaling == null ? null : signaling.serverName());
+        m.put("role", offerer ? "offerer" : "answerer");
+        m.put("since", since == null ? null : since.toString());
+        m.put("streams", streams.get());
+        IceDatagramBridge b = bridge;
+        m.put("bytesSent", b == null ? 0 : b.bytesOut());
+        m.put("bytesReceived", b == null ? 0 : b.bytesIn());
+        QuicChannel q = quic;
+        if (q != null && q.isActive()) {
+            try {
+                QuicConnectionPathStats stats = q.collectPathStats(0).get(500, TimeUnit.MILLISECONDS);
+                m.put("rttMillis", stats.rtt() / 1_000_000.0);
+            } catch (Exception e) {
+                m.put("rttMillis", null);
+            }
+        }
+        return m;
+    }
+}

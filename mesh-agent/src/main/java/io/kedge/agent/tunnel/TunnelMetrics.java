@@ -1,0 +1,64 @@
+package io.kedge.agent.tunnel;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/** The tunnel's Prometheus metrics: tunnels by path, setup time, bytes each way, failures, refusals, signaling sessions. */
+final class TunnelMetrics {
+    private final Gauge tunnels;
+    private final Histogram setupSeconds;
+    private final Counter failures;
+    private final Counter refusedStreams;
+    private final Gauge signalingSessions;
+    private final CounterDataPoint sentToTargets;
+    private final CounterDataPoint receivedFromTargets;
+
+    TunnelMetrics(PrometheusRegistry registry) {
+        tunnels = Gauge.builder().name("kedge_tunnels").help("Open tunnels, by path").labelNames("path").register(registry);
+        setupSeconds = Histogram.builder().name("kedge_tunnel_setup_seconds")
+                .help("From the first signaling message to an open QUIC connection").classicUpperBounds(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30)
+                .register(registry);
+        failures = Counter.builder().name("kedge_tunnel_failures_total").help("Tunnels that could not be set up, by stage")
+                .labelNames("stage").register(registry);
+        refusedStreams = Counter.builder().name("kedge_tunnel_refused_streams_total")
+                .help("Streams from peers this agent refused or could not dial, by reason").labelNames("reason").register(registry);
+        signalingSessions = Gauge.builder().name("kedge_tunnel_signaling_sessions").help("mesh-servers this agent is registered with")
+                .register(registry);
+        Counter bytes = Counter.builder().name("kedge_tunnel_target_bytes_total")
+                .help("Bytes between tunnel streams from peers and this node's endpoints").labelNames("direction").register(registry);
+        sentToTargets = bytes.labelValues("to_endpoint");
+        receivedFromTargets = bytes.labelValues("from_endpoint");
+    }
+
+    void tunnelOpened(PathKind path, double setupSeconds) {
+        tunnels.labelValues(path.label()).inc();
+        this.setupSeconds.observe(setupSeconds);
+    }
+
+    void tunnelClosed(PathKind path) {
+        tunnels.labelValues(path.label()).dec();
+    }
+
+    void failure(String stage) {
+        failures.labelValues(stage).inc();
+    }
+
+    void refusedStream(String reason) {
+        refusedStreams.labelValues(reason).inc();
+    }
+
+    void signalingSessions(int n) {
+        signalingSessions.set(n);
+    }
+
+    CounterDataPoint bytesSentToTargets() {
+        return sentToTargets;
+    }
+
+    CounterDataPoint bytesReceivedFromTargets() {
+        return receivedFromTargets;
+    }
+}

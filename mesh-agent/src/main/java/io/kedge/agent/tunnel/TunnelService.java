@@ -1,0 +1,502 @@
+package io.kedge.agent.tunnel;
+
+import io.kedge.agent.catalog.Protocol;
+import io.kedge.common.signaling.SignalMessage;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cross-node tunnel. It keeps a signaling session with every configured mesh-server (any one
+ * suffices), and when the proxy needs a node it has no tunnel to, it offers ICE to that node
+ * through a server both are registered with, lets ice4j pick the best working pair (host, then
+ * server-reflexive, then relayed), and runs QUIC over that pair with certificates pinned through
+ * signaling. Each proxied TCP connection or UDP session is one QUIC stream. A tunnel that fails or
+ * idles out is dropped, and the next stream to that node sets up a new one.
+ */
+public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TunnelService.class);
+    private static final String ALPN = "kedge-tunnel/1";
+
+    /** What the service needs to run. */
+    public record Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
+                           int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
+                           String meshBridgeDevice) {
+    }
+
+    private final Settings settings;
+    private final LocalTargets localTargets;
+    private final TunnelMetrics metrics;
+    private final TunnelCertificate certificate;
+    private final EventLoopGroup group;
+    private final ExecutorService setup;
+    private final List<SignalingSession> sessions = new ArrayList<>();
+    private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
+        IceDefaults.apply(settings.meshBridgeDevice());
+        this.settings = settings;
+        this.localTargets = localTargets;
+        this.metrics = new TunnelMetrics(registry);
+        this.certificate = new TunnelCertificate(settings.nodeName());
+        this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("tunnel", true), NioIoHandler.newFactory());
+        this.setup = Executors.newCachedThreadPool(new DefaultThreadFactory("tunnel-setup", true));
+    }
+
+    public void start() {
+        SignalingSession.Listener listener = new SignalingSession.Listener() {
+            @Override
+            public void registered(SignalingSession session) {
+                metrics.signalingSessions(registeredCount());
+            }
+
+            @Override
+            public void message(SignalingSession session, SignalMessage message) {
+                onSignal(session, message);
+            }
+
+            @Override
+            public void lost(SignalingSession session) {
+                metrics.signalingSessions(registeredCount());
+            }
+        };
+        for (String server : settings.meshServers()) {
+            SignalingSession s = new SignalingSession(server, settings.signalingTls(), settings.registration(), group, listener,
+                    settings.heartbeatSeconds());
+            sessions.add(s);
+            s.start();
+        }
+        group.scheduleAtFixedRate(this::closeIdle, 5, 5, TimeUnit.SECONDS);
+    }
+
+    private int registeredCount() {
+        return (int) sessions.stream().filter(SignalingSession::registered).count();
+    }
+
+    /** Whether at least one mesh-server has this agent registered. */
+    public boolean connected() {
+        return registeredCount() > 0;
+    }
+
+    @Override
+    public boolean serves(String nodeName) {
+        return !closed && nodeName != null && !nodeName.equals(settings.nodeName());
+    }
+
+    @Override
+    public Future<Channel> open(String nodeName, InetSocketAddress target, Protocol protocol, EventLoop loop) {
+        Promise<Channel> result = loop.newPromise();
+        PeerLink link = link(nodeName);
+        link.ready.whenComplete((quic, error) -> {
+            if (error != null) {
+                result.tryFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
+                return;
+            }
+            link.touch();
+            quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+                @Override
+                protected void initChannel(QuicStreamChannel stream) {
+                    countStream(link, stream);
+                    stream.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
+                    stream.pipeline().addLast("open", new StreamOpenHandler(protocol, target, result));
+                    if (protocol == Protocol.UDP) {
+                        stream.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(65535 + 2, 0, 2, 0, 2))
+                                .addLast("framer", new LengthFieldPrepender(2));
+                    }
+                }
+            }).addListener(f -> {
+                if (!f.isSuccess()) {
+                    result.tryFailure(f.cause());
+                }
+            });
+        });
+        return result;
+    }
+
+    private void countStream(PeerLink link, Channel stream) {
+        link.streams.incrementAndGet();
+        stream.closeFuture().addListener(f -> link.streams.decrementAndGet());
+    }
+
+    /** The link to {@code node}: the open or connecting one, or a new offer. */
+    private synchronized PeerLink link(String node) {
+        PeerLink existing = links.get(node);
+        if (existing != null && existing.state != PeerLink.State.CLOSED) {
+            return existing;
+        }
+        PeerLink link = new PeerLink(node, UUID.randomUUID().toString(), true, new CompletableFuture<>());
+        links.put(node, link);
+        armSetupTimeout(link);
+        setup.execute(() -> offer(link));
+        return link;
+    }
+
+    private void armSetupTimeout(PeerLink link) {
+        group.schedule(() -> {
+            if (link.state == PeerLink.State.CONNECTING) {
+                fail(link, "setup", new TimeoutException("no tunnel to " + link.peer + " after " + settings.setupTimeoutSeconds() + " s"));
+            }
+        }, settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+    }
+
+    private List<RelayServer> relays() {
+        List<RelayServer> all = new ArrayList<>();
+        for (SignalingSession s : sessions) {
+            if (s.registered()) {
+                all.addAll(s.relays());
+            }
+        }
+        return all;
+    }
+
+    private void offer(PeerLink link) {
+        try {
+            List<SignalingSession> registered = sessions.stream().filter(SignalingSession::registered).toList();
+            if (registered.isEmpty()) {
+                throw new IOException("not registered with any mesh-server");
+            }
+            link.ice = new IceSession(true, relays(), settings.holePunch(), settings.listenPort());
+            sendDescription(link, registered.get(0), SignalMessage.Description.OFFER);
+        } catch (Exception e) {
+            fail(link, "offer", e);
+        }
+    }
+
+    private void sendDescription(PeerLink link, SignalingSession via, String kind) throws IOException {
+        link.signaling = via;
+        SignalMessage.Description d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind, link.ice.ufrag(),
+                link.ice.password(), link.ice.candidates(), certificate.fingerprint());
+        if (!via.send(d)) {
+            throw new IOException("mesh-server " + via.serverName() + " connection is down");
+        }
+    }
+
+    private void onSignal(SignalingSession session, SignalMessage message) {
+        if (message instanceof SignalMessage.Description d) {
+            if (SignalMessage.Description.OFFER.equals(d.kind())) {
+                onOffer(session, d);
+            } else {
+                onAnswer(d);
+            }
+        } else if (message instanceof SignalMessage.Bye b) {
+            PeerLink link = links.get(b.from());
+            if (link != null && link.session.equals(b.session())) {
+                close(link, "peer said bye: " + b.reason());
+            }
+        } else if (message instanceof SignalMessage.Failure f && f.session() != null) {
+            retryOrFail(f);
+        }
+    }
+
+    /** The peer was unknown to that server: offer through the next one where we are registered. */
+    private void retryOrFail(SignalMessage.Failure f) {
+        for (PeerLink link : links.values()) {
+            if (link.session.equals(f.session()) && link.offerer && link.state == PeerLink.State.CONNECTING) {
+                List<SignalingSession> registered = sessions.stream().filter(SignalingSession::registered).toList();
+                int at = registered.indexOf(link.signaling);
+                if (at >= 0 && at + 1 < registered.size()) {
+                    setup.execute(() -> {
+                        try {
+                            sendDescription(link, registered.get(at + 1), SignalMessage.Description.OFFER);
+                        } catch (IOException e) {
+                            fail(link, "offer", e);
+                        }
+                    });
+                } else {
+                    fail(link, "signaling", new IOException(f.message()));
+                }
+            }
+        }
+    }
+
+    private void onOffer(SignalingSession session, SignalMessage.Description offer) {
+        PeerLink answer;
+        synchronized (this) {
+            PeerLink existing = links.get(offer.from());
+            CompletableFuture<QuicChannel> ready = new CompletableFuture<>();
+            if (existing != null && existing.state == PeerLink.State.CONNECTING && existing.offerer) {
+                // Both sides offered at once: the smaller node name stays the offerer.
+                if (settings.nodeName().compareTo(offer.from()) < 0) {
+                    return;
+                }
+                ready = existing.ready; // whoever waits on our offer gets the answered link
+                existing.state = PeerLink.State.CLOSED;
+                release(existing);
+            } else if (existing != null && existing.state != PeerLink.State.CLOSED) {
+                // The peer set up anew (it restarted, or lost the old path): the old link is dead.
+                close(existing, "replaced by a new offer");
+            }
+            answer = new PeerLink(offer.from(), offer.session(), false, ready);
+            links.put(offer.from(), answer);
+        }
+        armSetupTimeout(answer);
+        setup.execute(() -> {
+            try {
+                answer.ice = new IceSession(false, relays(), settings.holePunch(), settings.listenPort());
+                sendDescription(answer, session, SignalMessage.Description.ANSWER);
+                connect(answer, offer);
+            } catch (Exception e) {
+                fail(answer, "answer", e);
+            }
+        });
+    }
+
+    private void onAnswer(SignalMessage.Description d) {
+        PeerLink link = links.get(d.from());
+        if (link == null || !link.offerer || !link.session.equals(d.session()) || link.state != PeerLink.State.CONNECTING) {
+            log.debug("answer from {} for no pending offer", d.from());
+            return;
+        }
+        setup.execute(() -> connect(link, d));
+    }
+
+    private void connect(PeerLink link, SignalMessage.Description remote) {
+        IceSession ice = link.ice;
+        if (ice == null) {
+            fail(link, "ice", new IOException("no ICE session"));
+            return;
+        }
+        ice.connect(remote.ufrag(), remote.pwd(), remote.candidates()).whenComplete((selected, error) -> {
+            if (error != null) {
+                fail(link, "ice", error);
+                return;
+            }
+            setup.execute(() -> startQuic(link, selected, remote.fingerprint()));
+        });
+    }
+
+    private void startQuic(PeerLink link, IceSession.Selected selected, String remoteFingerprint) {
+        try {
+            link.path = selected.path();
+            link.via = selected.via();
+            IceDatagramBridge bridge = new IceDatagramBridge(selected.socket(), selected.remote(), link.peer);
+            link.bridge = bridge;
+            ChannelHandler streams = new ChannelInitializer<QuicStreamChannel>() {
+                @Override
+                protected void initChannel(QuicStreamChannel stream) {
+                    countStream(link, stream);
+                    stream.pipeline().addLast("accept", new StreamAcceptHandler(localTargets, metrics, link::touch));
+                }
+            };
+            Channel udp;
+            if (link.offerer) {
+                QuicSslContext tls = QuicSslContextBuilder.forClient()
+                        .keyManager(certificate.keys().getPrivate(), null, certificate.certificate())
+                        .trustManager(TunnelCertificate.pinned(remoteFingerprint)).applicationProtocols(ALPN)
+                        .endpointIdentificationAlgorithm(null) // the peer is identified by its pinned fingerprint, not a host name
+                        .build();
+                udp = bindCodec(transportSettings(new QuicClientCodecBuilder()).sslContext(tls).build());
+                link.datagrams = udp;
+                bridge.start(udp.localAddress());
+                QuicChannel quic = QuicChannel.newBootstrap(udp).streamHandler(streams).handler(new ChannelInboundHandlerAdapter())
+                        .streamOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
+                        .remoteAddress(bridge.address()).connect().get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+                opened(link, quic);
+            } else {
+                QuicSslContext tls = QuicSslContextBuilder.forServer(certificate.keys().getPrivate(), null, certificate.certificate())
+                        .trustManager(TunnelCertificate.pinned(remoteFingerprint)).clientAuth(ClientAuth.REQUIRE)
+                        .applicationProtocols(ALPN).build();
+                udp = bindCodec(transportSettings(new QuicServerCodecBuilder()).sslContext(tls)
+                        .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                        .handler(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                opened(link, (QuicChannel) ctx.channel());
+                                ctx.fireChannelActive();
+                            }
+                        })
+                        .streamOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
+                        .streamHandler(streams).build());
+                link.datagrams = udp;
+                bridge.start(udp.localAddress());
+            }
+        } catch (Exception e) {
+            fail(link, "quic", e);
+        }
+    }
+
+    private <B extends QuicCodecBuilder<B>> B transportSettings(B builder) {
+        // Idle: a dead path (peer gone, relay gone) ends the connection; the next stream sets up anew.
+        return builder.maxIdleTimeout(Math.max(5, 3L * settings.heartbeatSeconds()), TimeUnit.SECONDS)
+                .initialMaxData(16L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalLocal(2L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalRemote(2L * 1024 * 1024)
+                .initialMaxStreamsBidirectional(10_000)
+                .initialMaxStreamsUnidirectional(0)
+                .maxRecvUdpPayloadSize(1350)
+                .maxSendUdpPayloadSize(1200);
+    }
+
+    private Channel bindCodec(ChannelHandler codec) throws InterruptedException {
+        return new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(codec)
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+    }
+
+    private void opened(PeerLink link, QuicChannel quic) {
+        synchronized (this) {
+            if (link.state != PeerLink.State.CONNECTING) {
+                quic.close();
+                return;
+            }
+            link.quic = quic;
+            link.state = PeerLink.State.OPEN;
+            link.since = Instant.now();
+        }
+        double seconds = (System.nanoTime() - link.startedNanos) / 1e9;
+        metrics.tunnelOpened(link.path, seconds);
+        log.info("tunnel to {} open: {}{} in {} ms", link.peer, link.path.label(), link.via == null ? "" : " via " + link.via,
+                Math.round(seconds * 1000));
+        quic.closeFuture().addListener(f -> {
+            metrics.tunnelClosed(link.path);
+            close(link, "connection closed");
+        });
+        link.ready.complete(quic);
+        // Keep ICE's consent and keepalives running as long as the tunnel lives (the pair's socket is the bridge's).
+        heartbeat(link);
+    }
+
+    /**
+     * Keeps the QUIC connection (and the NAT bindings under it) alive while the tunnel is wanted:
+     * an empty stream each heartbeat period, which the peer closes on sight. Idle tunnels are
+     * closed by {@link #closeIdle}, not by QUIC's idle timeout, which only catches dead paths.
+     */
+    private void heartbeat(PeerLink link) {
+        group.schedule(() -> {
+            QuicChannel q = link.quic;
+            if (link.state != PeerLink.State.OPEN || q == null || !q.isActive()) {
+                return;
+            }
+            q.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter()).addListener(f -> {
+                if (f.isSuccess()) {
+                    ((Channel) f.getNow()).close();
+                }
+            });
+            heartbeat(link);
+        }, settings.heartbeatSeconds(), TimeUnit.SECONDS);
+    }
+
+    private void fail(PeerLink link, String stage, Throwable cause) {
+        synchronized (this) {
+            if (link.state == PeerLink.State.CLOSED) {
+                return;
+            }
+            link.state = PeerLink.State.CLOSED;
+            links.remove(link.peer, link);
+        }
+        metrics.failure(stage);
+        log.warn("tunnel to {} failed at {}: {}", link.peer, stage, cause.toString());
+        link.ready.completeExceptionally(cause);
+        release(link);
+    }
+
+    private void close(PeerLink link, String why) {
+        synchronized (this) {
+            if (link.state == PeerLink.State.CLOSED) {
+                return;
+            }
+            link.state = PeerLink.State.CLOSED;
+            links.remove(link.peer, link);
+        }
+        log.info("tunnel to {} closed: {}", link.peer, why);
+        link.ready.completeExceptionally(new IOException("tunnel to " + link.peer + " closed: " + why));
+        SignalingSession s = link.signaling;
+        if (s != null) {
+            s.send(new SignalMessage.Bye(settings.nodeName(), link.peer, link.session, why));
+        }
+        release(link);
+    }
+
+    private void release(PeerLink link) {
+        QuicChannel q = link.quic;
+        if (q != null) {
+            q.close();
+        }
+        Channel d = link.datagrams;
+        if (d != null) {
+            d.close();
+        }
+        IceDatagramBridge b = link.bridge;
+        if (b != null) {
+            b.close();
+        }
+        IceSession ice = link.ice;
+        if (ice != null) {
+            setup.execute(ice::close);
+        }
+    }
+
+    private void closeIdle() {
+        long idle = TimeUnit.SECONDS.toNanos(settings.idleTimeoutSeconds());
+        for (PeerLink link : links.values()) {
+            if (link.state == PeerLink.State.OPEN && link.idleLongerThan(idle)) {
+                close(link, "idle");
+            }
+        }
+    }
+
+    /** The peer table: every tunnel with its path, RTT, bytes each way and since when; then the signaling sessions. */
+    public Map<String, Object> peers() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        links.values().stream().sorted(Comparator.comparing(l -> l.peer)).forEach(l -> rows.add(l.describe()));
+        List<Map<String, Object>> servers = new ArrayList<>();
+        for (SignalingSession s : sessions) {
+            servers.add(Map.of("server", s.server(), "name", s.serverName(), "registered", s.registered(),
+                    "since", String.valueOf(s.since())));
+        }
+        return Map.of("node", settings.nodeName(), "peers", rows, "meshServers", servers);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (PeerLink link : new ArrayList<>(links.values())) {
+            close(link, "agent stopping");
+        }
+        sessions.forEach(SignalingSession::close);
+        setup.shutdown();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

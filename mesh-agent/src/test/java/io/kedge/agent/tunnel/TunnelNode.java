@@ -1,0 +1,149 @@
+package io.kedge.agent.tunnel;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kedge.agent.catalog.Protocol;
+import io.kedge.common.signaling.SignalMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One tunnel endpoint as a process in a topology (the tunnel without the rest of the agent): a
+ * TunnelService registered with the given mesh-servers, allowed to dial only its own address, with
+ * a TCP and a UDP echo service there. Commands on stdin, one per line:
+ * {@code tcp|udp NODE IP PORT TEXT} opens a stream and prints {@code RESULT ok REPLY} or
+ * {@code RESULT fail REASON}; {@code peers} prints {@code PEERS <json>}.
+ *
+ * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]
+ */
+public final class TunnelNode {
+    static final int TCP_ECHO = 7000;
+    static final int UDP_ECHO = 7001;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.kedge.agent.tunnel")).setLevel(ch.qos.logback.classic.Level.DEBUG);
+        String node = args[0];
+        InetAddress own = InetAddress.getByName(args[1]);
+        String token = args[2];
+        List<String> servers = List.of(args[3].split(","));
+        startEchoes(own);
+        TunnelService tunnel = new TunnelService(new TunnelService.Settings(node, servers,
+                SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
+                () -> new SignalMessage.Register(node, token, List.of(own.getHostAddress())), 2, 60, 15, true, 0, "edgemesh0"),
+                (protocol, target) -> target.getAddress().equals(own) ? null : target + " is not on node " + node, new PrometheusRegistry());
+        tunnel.start();
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        System.out.println("TUNNEL READY " + node);
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] f = line.strip().split(" ", 5);
+            if (f[0].equals("peers")) {
+                System.out.println("PEERS " + JSON.writeValueAsString(tunnel.peers()));
+            } else if (f[0].equals("registered")) {
+                System.out.println("REGISTERED " + tunnel.connected());
+            } else if (f.length == 5) {
+                Protocol p = f[0].equals("udp") ? Protocol.UDP : Protocol.TCP;
+                System.out.println("RESULT " + exchange(tunnel, loops, f[1], new InetSocketAddress(InetAddress.getByName(f[2]),
+                        Integer.parseInt(f[3])), p, f[4]));
+            }
+            System.out.flush();
+        }
+        tunnel.close();
+        loops.shutdownGracefully();
+    }
+
+    static String exchange(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, Protocol protocol, String text) {
+        try {
+            Channel ch = tunnel.open(node, target, protocol, loops.next()).get(20, TimeUnit.SECONDS);
+            CompletableFuture<String> reply = new CompletableFuture<>();
+            StringBuilder got = new StringBuilder();
+            ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                    got.append(msg.toString(StandardCharsets.UTF_8));
+                    if (got.length() >= text.length()) {
+                        reply.complete(got.toString());
+                    }
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext ctx) {
+                    reply.completeExceptionally(new IllegalStateException("stream closed after " + got.length() + " bytes"));
+                }
+            });
+            ch.config().setAutoRead(true);
+            ch.read();
+            ch.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+            String answer = reply.get(20, TimeUnit.SECONDS);
+            ch.close();
+            return "ok " + answer;
+        } catch (Exception e) {
+            Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            return "fail " + c.getClass().getSimpleName() + ": " + c.getMessage();
+        }
+    }
+
+    static void startEchoes(InetAddress own) throws Exception {
+        ServerSocket tcp = new ServerSocket(TCP_ECHO, 50, own);
+        Thread t = new Thread(() -> {
+            while (true) {
+                try {
+                    Socket s = tcp.accept();
+                    Thread c = new Thread(() -> {
+                        try (s; InputStream i = s.getInputStream(); OutputStream o = s.getOutputStream()) {
+                            i.transferTo(o);
+                        } catch (Exception ignored) {
+                            // the client went away
+                        }
+                    });
+                    c.setDaemon(true);
+                    c.start();
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "tcp-echo");
+        t.setDaemon(true);
+        t.start();
+        DatagramSocket udp = new DatagramSocket(new InetSocketAddress(own, UDP_ECHO));
+        Thread u = new Thread(() -> {
+            byte[] buf = new byte[65535];
+            while (true) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    udp.receive(p);
+                    udp.send(new DatagramPacket(p.getData(), p.getLength(), p.getSocketAddress()));
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "udp-echo");
+        u.setDaemon(true);
+        u.start();
+    }
+}
