@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Inspect a running mesh-agent through its admin endpoint.",
         subcommands = {MeshctlCommand.Status.class, MeshctlCommand.Services.class, MeshctlCommand.Dns.class,
-                MeshctlCommand.Health.class})
+                MeshctlCommand.Peers.class, MeshctlCommand.Health.class})
 public final class MeshctlCommand implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -125,6 +125,7 @@ public final class MeshctlCommand implements Callable<Integer> {
 
         @Override
         public final Integer call() throws Exception {
+            parent.json(); // a bad --output is refused before anything is fetched
             try {
                 return run();
             } catch (IOException e) {
@@ -203,6 +204,45 @@ public final class MeshctlCommand implements Callable<Integer> {
                 rows.add(r.isTextual() ? List.of(r.asText()) : List.of(r.toString()));
             }
             table(out(), List.of("RECORD"), rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "peers", mixinStandardHelpOptions = true,
+            description = "Tunnels to other nodes: state, path (direct-lan, direct-punched, relayed via which relay), RTT, bytes each way, since when; and the mesh-servers.")
+    static final class Peers extends Sub {
+        @Override
+        int run() throws Exception {
+            JsonNode peers;
+            try {
+                peers = parent.get("/debug/peers");
+            } catch (IOException e) {
+                if (e.getMessage().contains("answered 404")) {
+                    out().println("the tunnel is off on this agent (modules.edgeTunnel)");
+                    return 0;
+                }
+                throw e;
+            }
+            if (parent.json()) {
+                parent.print(out(), peers);
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode p : peers.path("peers")) {
+                String path = p.path("path").asText("-");
+                if (p.hasNonNull("via") && !p.path("via").asText().isEmpty()) {
+                    path += " via " + p.path("via").asText();
+                }
+                rows.add(List.of(p.path("node").asText(), p.path("state").asText(), path,
+                        p.path("rttMillis").isNumber() ? String.format("%.1f ms", p.path("rttMillis").asDouble()) : "-",
+                        p.path("bytesSent").asText("0"), p.path("bytesReceived").asText("0"), p.path("streams").asText("0"),
+                        p.path("since").asText("-")));
+            }
+            table(out(), List.of("PEER", "STATE", "PATH", "RTT", "SENT", "RECEIVED", "STREAMS", "SINCE"), rows);
+            for (JsonNode s : peers.path("meshServers")) {
+                out().println("mesh-server " + s.path("server").asText() + (s.path("registered").asBoolean() ? " registered" : " not registered")
+                        + " since " + s.path("since").asText());
+            }
             return 0;
         }
     }
