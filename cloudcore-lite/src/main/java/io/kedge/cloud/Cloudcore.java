@@ -5,13 +5,12 @@ import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.config.ConfigException;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.kedge.common.lifecycle.StopOrder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,7 @@ public final class Cloudcore implements AutoCloseable {
     private final CloudcoreConfig config;
     private final PrometheusRegistry metrics = new PrometheusRegistry();
     private final List<CloudModule> modules = new ArrayList<>();
-    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final StopOrder stopOrder = new StopOrder();
     private final Instant startedAt = Instant.now();
     private StandaloneModule standalone;
     private CloudHubModule cloudHub;
@@ -132,14 +131,7 @@ public final class Cloudcore implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!stopOrder.isEmpty()) {
-            AutoCloseable next = stopOrder.pop();
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
-            }
-        }
+        stopOrder.stopAll();
         log.info("cloudcore-lite stopped");
     }
 }

@@ -13,11 +13,10 @@ import io.kedge.edge.meta.MetaStore;
 import io.kedge.edge.metaserver.LocalView;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.kedge.common.lifecycle.StopOrder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -33,7 +32,7 @@ public final class Edgecore implements AutoCloseable {
 
     private final EdgecoreConfig config;
     private final PrometheusRegistry metrics = new PrometheusRegistry();
-    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final StopOrder stopOrder = new StopOrder();
     private KubeApiServer metaServer;
     private EdgeHub hub;
     private LocalView view;
@@ -125,13 +124,6 @@ public final class Edgecore implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!stopOrder.isEmpty()) {
-            AutoCloseable next = stopOrder.pop();
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
-            }
-        }
+        stopOrder.stopAll();
     }
 }

@@ -25,14 +25,13 @@ import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.exec.CommandRunner;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.kedge.common.lifecycle.StopOrder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +50,7 @@ public final class Agent implements AutoCloseable {
     private final String nodeName;
     private final CommandRunner runner = new CommandRunner();
     private final PrometheusRegistry metrics = new PrometheusRegistry();
-    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final StopOrder stopOrder = new StopOrder();
     private final Instant startedAt = Instant.now();
     private AdminServer admin;
     private CatalogStore store;
@@ -213,14 +212,7 @@ public final class Agent implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!stopOrder.isEmpty()) {
-            AutoCloseable next = stopOrder.pop();
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
-            }
-        }
+        stopOrder.stopAll();
         log.info("mesh-agent stopped");
     }
 }

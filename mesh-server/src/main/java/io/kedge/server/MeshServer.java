@@ -35,6 +35,7 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.kedge.common.lifecycle.StopOrder;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,9 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,7 +72,7 @@ public final class MeshServer implements AutoCloseable {
     private final RegisteredPeers registeredPeers;
     private final Clock clock;
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Deque<AutoCloseable> stopOrder = new ArrayDeque<>();
+    private final StopOrder stopOrder = new StopOrder();
     private RelayMetrics metrics;
     private SharedSecretCredentials secretCredentials;
     private TurnService turn;
@@ -387,14 +386,7 @@ public final class MeshServer implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!stopOrder.isEmpty()) {
-            AutoCloseable next = stopOrder.pop();
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("stopping {} failed: {}", next.getClass().getSimpleName(), e.toString());
-            }
-        }
+        stopOrder.stopAll();
         log.info("mesh-server stopped");
     }
 }
