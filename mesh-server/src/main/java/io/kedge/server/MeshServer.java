@@ -16,7 +16,7 @@ import io.kedge.server.binding.StunEndpoints;
 import io.kedge.server.config.ServerConfig;
 import io.kedge.server.metrics.RelayMetrics;
 import io.kedge.server.net.Listeners;
-import io.kedge.server.net.NetTransport;
+import io.kedge.common.net.NetTransport;
 import io.kedge.server.net.RelaySockets;
 import io.kedge.server.net.TlsContexts;
 import io.kedge.server.policy.OwnAddresses;

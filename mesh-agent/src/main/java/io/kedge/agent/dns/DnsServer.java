@@ -1,5 +1,6 @@
 package io.kedge.agent.dns;
 
+import io.kedge.common.net.NetTransport;
 import io.kedge.agent.catalog.Catalog;
 import io.kedge.agent.dns.forward.Forwarder;
 import io.kedge.agent.dns.forward.ResponseCache;

@@ -1,57 +1,39 @@
 package io.kedge.agent.proxy;
 
+import io.kedge.common.net.NetTransport;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One event loop group and the matching channel types, NIO or native epoll. Every listener and
- * upstream channel of the proxy shares it, so the thread count is fixed however many Services there are.
+ * The proxy's one event loop group and its channel types (chosen by {@link NetTransport}). Every
+ * listener and upstream channel of the proxy shares it, so the thread count is fixed however many
+ * Services there are.
  *
- * <p>NIO is the default: with Netty 4.2.18 (and 4.2.20) the epoll transport deletes a socket from
- * its epoll set once it has nothing to wait for (input ended, reading off, nothing to write) but
- * keeps modifying it afterwards, which fails with ENOENT and closes the channel. A half-closed
- * connection whose other direction then meets backpressure is cut short. {@link Type#EPOLL} stays
- * available for when that is fixed.
+ * <p>NIO is the proxy's default: with Netty 4.2.18 (and 4.2.20) the epoll transport deletes a
+ * socket from its epoll set once it has nothing to wait for (input ended, reading off, nothing to
+ * write) but keeps modifying it afterwards, which fails with ENOENT and closes the channel. A
+ * half-closed connection whose other direction then meets backpressure is cut short.
+ * {@link NetTransport.Type#EPOLL} stays available for when that is fixed.
  */
 public final class NettyTransport implements AutoCloseable {
+    private final NetTransport transport;
     private final EventLoopGroup group;
-    private final boolean epoll;
 
-    /** Which I/O implementation: NIO, epoll, or epoll where it loads and NIO elsewhere. */
-    public enum Type { NIO, EPOLL, AUTO }
-
-    private NettyTransport(EventLoopGroup group, boolean epoll) {
+    private NettyTransport(NetTransport transport, EventLoopGroup group) {
+        this.transport = transport;
         this.group = group;
-        this.epoll = epoll;
     }
 
     /**
      * @param threads event loop threads; 0 means Netty's default (two per core)
      * @param name    thread name prefix
      */
-    public static NettyTransport create(int threads, String name, Type type) {
-        if (type == Type.EPOLL) {
-            Epoll.ensureAvailability();
-        }
-        boolean epoll = type != Type.NIO && Epoll.isAvailable();
-        DefaultThreadFactory threadFactory = new DefaultThreadFactory(name, true);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, threadFactory,
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        return new NettyTransport(group, epoll);
+    public static NettyTransport create(int threads, String name, NetTransport.Type type) {
+        NetTransport transport = NetTransport.of(type);
+        return new NettyTransport(transport, transport.newGroup(threads, name));
     }
 
     public EventLoopGroup group() {
@@ -59,19 +41,19 @@ public final class NettyTransport implements AutoCloseable {
     }
 
     public boolean epoll() {
-        return epoll;
+        return transport.isEpoll();
     }
 
     public Class<? extends ServerChannel> serverChannelType() {
-        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return transport.serverChannelType();
     }
 
     public Class<? extends SocketChannel> socketChannelType() {
-        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        return transport.socketChannelType();
     }
 
     public Class<? extends DatagramChannel> datagramChannelType() {
-        return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        return transport.datagramChannelType();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.kedge.agent.proxy;
 
+import io.kedge.common.net.NetTransport;
 import static io.kedge.common.config.ConfigException.require;
 
 import io.kedge.agent.config.AgentConfig;
@@ -30,7 +31,7 @@ import java.time.Duration;
  * @param affinityMaxClients        clients remembered per Service port for ClientIP session affinity
  */
 public record ProxyConfig(String listenAddress, int portRangeStart, int portRangeEnd, int ioThreads,
-                          NettyTransport.Type transport, Duration connectTimeout,
+                          NetTransport.Type transport, Duration connectTimeout,
                           int connectAttempts, Duration retryBackoff, Duration tcpIdleTimeout, Duration udpIdleTimeout,
                           int udpMaxSessions, int udpPendingDatagrams, int httpMaxInitialLine, int httpMaxHeaderSize,
                           int httpMaxIdlePerEndpoint, int httpMaxConnectionsPerEndpoint, Duration httpPoolIdleTimeout,
@@ -122,7 +123,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         private int portRangeStart;
         private int portRangeEnd;
         private int ioThreads;
-        private NettyTransport.Type transport = NettyTransport.Type.NIO;
+        private NetTransport.Type transport = NetTransport.Type.NIO;
         private Duration connectTimeout = Duration.ofSeconds(3);
         private int connectAttempts = 3;
         private Duration retryBackoff = Duration.ofMillis(250);
@@ -157,7 +158,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
             return this;
         }
 
-        public Builder transport(NettyTransport.Type v) {
+        public Builder transport(NetTransport.Type v) {
             transport = v;
             return this;
         }

@@ -1,5 +1,6 @@
 package io.kedge.server.net;
 
+import io.kedge.common.net.NetTransport;
 import io.kedge.server.binding.BindingService;
 import io.kedge.server.metrics.RelayMetrics;
 import io.kedge.server.turn.ClientTransport;

@@ -1,5 +1,6 @@
 package io.kedge.server.net;
 
+import io.kedge.common.net.NetTransport;
 import io.kedge.server.turn.RelaySocket;
 import io.kedge.server.turn.RelaySocketFactory;
 import io.netty.bootstrap.Bootstrap;

@@ -1,6 +1,6 @@
 package io.kedge.agent.dns.forward;
 
-import io.kedge.agent.dns.NetTransport;
+import io.kedge.common.net.NetTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,5 +1,6 @@
 package io.kedge.agent.proxy.bench;
 
+import io.kedge.common.net.NetTransport;
 import io.kedge.agent.proxy.NettyTransport;
 import io.kedge.common.cli.Cli;
 import io.netty.bootstrap.ServerBootstrap;
@@ -48,7 +49,7 @@ public final class BenchHttpBackend implements Callable<Integer> {
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
-        try (NettyTransport transport = NettyTransport.create(threads, "backend", NettyTransport.Type.AUTO)) {
+        try (NettyTransport transport = NettyTransport.create(threads, "backend", NetTransport.Type.AUTO)) {
             Channel server = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)

@@ -1,5 +1,6 @@
 package io.kedge.agent.proxy.bench;
 
+import io.kedge.common.net.NetTransport;
 import io.kedge.agent.catalog.Catalog;
 import io.kedge.agent.catalog.Endpoint;
 import io.kedge.agent.catalog.Protocol;
@@ -44,7 +45,7 @@ public final class ProxyBenchMain implements Callable<Integer> {
     int ioThreads;
 
     @Option(names = "--transport", defaultValue = "NIO", description = "NIO, EPOLL or AUTO (default: ${DEFAULT-VALUE})")
-    NettyTransport.Type transport;
+    NetTransport.Type transport;
 
     public static void main(String[] args) {
         Cli.main(new ProxyBenchMain(), args);

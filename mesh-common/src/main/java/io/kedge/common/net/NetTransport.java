@@ -1,4 +1,4 @@
-package io.kedge.agent.dns;
+package io.kedge.common.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -13,16 +13,24 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
- * Netty's native epoll transport where it loads (Linux), NIO elsewhere. With epoll several UDP
- * sockets can share one port (SO_REUSEPORT), so every event-loop thread reads its own socket.
+ * The choice between Netty's native epoll transport and NIO, and the event-loop groups and channel
+ * types that go with it: every Netty user in Kedge (agent DNS, proxy, tunnel; mesh-server) picks its
+ * transport here, so they cannot disagree about channel types and group I/O handlers.
+ *
+ * <p>With epoll several UDP sockets can share one port (SO_REUSEPORT), one per event-loop thread,
+ * so the kernel spreads clients over the threads.
  */
 public final class NetTransport {
+    /** Which I/O implementation: NIO, epoll (required), or epoll where it loads and NIO elsewhere. */
+    public enum Type { NIO, EPOLL, AUTO }
+
     private final boolean epoll;
 
     private NetTransport(boolean epoll) {
@@ -31,18 +39,26 @@ public final class NetTransport {
 
     /** epoll when available, else NIO. */
     public static NetTransport best() {
-        return new NetTransport(Epoll.isAvailable());
+        return of(Type.AUTO);
     }
 
     public static NetTransport nio() {
-        return new NetTransport(false);
+        return of(Type.NIO);
+    }
+
+    /** The transport of that type; {@link Type#EPOLL} fails with Netty's reason when epoll does not load. */
+    public static NetTransport of(Type type) {
+        if (type == Type.EPOLL) {
+            Epoll.ensureAvailability();
+        }
+        return new NetTransport(type != Type.NIO && Epoll.isAvailable());
     }
 
     public boolean isEpoll() {
         return epoll;
     }
 
-    /** A group of {@code threads} daemon event-loop threads named {@code name-N}. */
+    /** A group of {@code threads} (0: Netty's default, two per core) daemon event-loop threads named {@code name-N}. */
     public EventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), io);
@@ -58,6 +74,18 @@ public final class NetTransport {
 
     public ChannelFactory<? extends Channel> stream() {
         return epoll ? EpollSocketChannel::new : NioSocketChannel::new;
+    }
+
+    public Class<? extends ServerChannel> serverChannelType() {
+        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    public Class<? extends SocketChannel> socketChannelType() {
+        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    public Class<? extends DatagramChannel> datagramChannelType() {
+        return epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
     }
 
     @Override
