@@ -228,7 +228,7 @@ public final class MeshServer implements AutoCloseable {
         }
     }
 
-    /** Relay credentials for a registered agent, with the URIs of every transport this server listens on. */
+    /** Relay credentials for a registered agent, with the URIs of this server's TURN listeners and of the configured external relays. */
     SignalMessage.RelayCredentials relayCredentials(String node) {
         if (secretCredentials == null) {
             return null;
@@ -236,15 +236,18 @@ public final class MeshServer implements AutoCloseable {
         TurnCredentials c = secretCredentials.issue(node, Duration.ofSeconds(config.signaling().credentialTtlSeconds()));
         String host = advertisedAddress.getHostAddress();
         List<String> uris = new ArrayList<>();
-        if (listeners.udpAddress() != null) {
-            uris.add("turn:" + host + ":" + listeners.udpAddress().getPort() + "?transport=udp");
+        if (config.signaling().advertiseOwnRelay()) {
+            if (listeners.udpAddress() != null) {
+                uris.add("turn:" + host + ":" + listeners.udpAddress().getPort() + "?transport=udp");
+            }
+            if (listeners.tcpAddress() != null) {
+                uris.add("turn:" + host + ":" + listeners.tcpAddress().getPort() + "?transport=tcp");
+            }
+            if (listeners.tlsAddress() != null) {
+                uris.add("turns:" + host + ":" + listeners.tlsAddress().getPort() + "?transport=tcp");
+            }
         }
-        if (listeners.tcpAddress() != null) {
-            uris.add("turn:" + host + ":" + listeners.tcpAddress().getPort() + "?transport=tcp");
-        }
-        if (listeners.tlsAddress() != null) {
-            uris.add("turns:" + host + ":" + listeners.tlsAddress().getPort() + "?transport=tcp");
-        }
+        uris.addAll(config.signaling().externalRelays());
         return new SignalMessage.RelayCredentials(c.username(), c.password(), c.expiresAt().getEpochSecond(), uris);
     }
 

@@ -154,7 +154,7 @@ public final class MeshServerCommand implements Callable<Integer> {
         return under("signaling", () -> new ServerConfig.Signaling(joinTokenFile != null || clientCa != null ? null : g.enabled(), signalingPort != null ? signalingPort : g.port(),
                 joinTokenFile != null ? null : g.joinToken(), joinTokenFile != null ? joinTokenFile : g.joinTokenFile(),
                 clientCa != null ? clientCa : g.clientCa(), name != null ? name : g.name(), g.credentialTtlSeconds(), g.maxAgents(),
-                g.registerTimeoutSeconds(), g.idleTimeoutSeconds()));
+                g.registerTimeoutSeconds(), g.idleTimeoutSeconds(), g.externalRelays(), g.advertiseOwnRelay()));
     }
 
     private static <T> T under(String section, java.util.function.Supplier<T> build) {

@@ -8,6 +8,8 @@ import io.kedge.server.policy.Cidr;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * mesh-server's configuration file. Every key is optional except credentials: a relay without any
@@ -264,10 +266,21 @@ public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay r
      * ({@code joinToken} or the first line of {@code joinTokenFile}). Signaling runs when either is
      * set, unless {@code enabled: false}; it never runs without authentication.
      * {@code credentialTtlSeconds} is the lifetime of the relay credentials agents are handed.
+     *
+     * <p>The relays agents are handed: this server's own TURN listeners (unless
+     * {@code advertiseOwnRelay: false}) and {@code externalRelays}, TURN servers run elsewhere (for
+     * example coturn with {@code use-auth-secret}) given as {@code turn:IPv4:PORT?transport=udp|tcp}
+     * URIs. External relays must share this server's issuing secret (the first shared secret), since
+     * agents get one credential for all of them.
      */
     public record Signaling(Boolean enabled, Integer port, String joinToken, String joinTokenFile, String clientCa, String name,
-                            Integer credentialTtlSeconds, Integer maxAgents, Integer registerTimeoutSeconds, Integer idleTimeoutSeconds) {
-        public static final Signaling DEFAULT = new Signaling(null, null, null, null, null, null, null, null, null, null);
+                            Integer credentialTtlSeconds, Integer maxAgents, Integer registerTimeoutSeconds, Integer idleTimeoutSeconds,
+                            List<String> externalRelays, Boolean advertiseOwnRelay) {
+        public static final Signaling DEFAULT = new Signaling(null, null, null, null, null, null, null, null, null, null, null, null);
+
+        /** What an external relay's URI must look like: an IP literal (nothing is resolved) and a transport agents speak. */
+        private static final Pattern RELAY_URI = Pattern.compile(
+                "turn:((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}):(\\d{1,5})(\\?transport=(udp|tcp))?");
 
         public Signaling {
             joinToken = joinToken == null || joinToken.isBlank() ? null : joinToken.strip();
@@ -289,6 +302,17 @@ public record ServerConfig(Listen listen, Stun stun, Tls tls, Auth auth, Relay r
             maxAgents = positive("maxAgents", maxAgents, 100000);
             registerTimeoutSeconds = positive("registerTimeoutSeconds", registerTimeoutSeconds, 10);
             idleTimeoutSeconds = positive("idleTimeoutSeconds", idleTimeoutSeconds, 60);
+            externalRelays = externalRelays == null ? List.of() : List.copyOf(externalRelays);
+            for (int i = 0; i < externalRelays.size(); i++) {
+                String uri = externalRelays.get(i);
+                Matcher m = uri == null ? null : RELAY_URI.matcher(uri.strip());
+                require(m != null && m.matches() && Integer.parseInt(m.group(5)) >= 1 && Integer.parseInt(m.group(5)) <= 65535,
+                        "externalRelays[" + i + "]", uri, "expected turn:IPv4:PORT or turn:IPv4:PORT?transport=udp|tcp");
+            }
+            externalRelays = externalRelays.stream().map(String::strip).toList();
+            advertiseOwnRelay = advertiseOwnRelay == null || advertiseOwnRelay;
+            require(!enabled || advertiseOwnRelay || !externalRelays.isEmpty(), "advertiseOwnRelay", advertiseOwnRelay,
+                    "with advertiseOwnRelay false, externalRelays must name at least one relay");
         }
     }
 

@@ -63,4 +63,28 @@ class ServerConfigTest {
         assertThatThrownBy(() -> parse("tls: {certificate: /x.pem}\n")).hasMessageContaining("privateKey");
         assertThatThrownBy(() -> parse("admin: {listen: localhost}\n")).hasMessageContaining("admin.listen");
     }
+
+    @Test
+    void externalRelaysAreTurnUrisWithIpLiteralsAndOwnRelayCanBeLeftOut() {
+        ServerConfig c = parse("""
+                auth: {sharedSecrets: [abcdefghijklmnopqrstu]}
+                signaling: {joinToken: abcdefghijklmnopqrstu, advertiseOwnRelay: false,
+                            externalRelays: ["turn:203.0.113.20:3478?transport=udp", " turn:203.0.113.20:3478 "]}
+                """);
+        assertThat(c.signaling().advertiseOwnRelay()).isFalse();
+        assertThat(c.signaling().externalRelays()).containsExactly("turn:203.0.113.20:3478?transport=udp", "turn:203.0.113.20:3478");
+        assertThat(parse("auth: {users: {u: p}}\n").signaling().advertiseOwnRelay()).isTrue();
+        assertThatThrownBy(() -> parse("""
+                auth: {sharedSecrets: [abcdefghijklmnopqrstu]}
+                signaling: {joinToken: abcdefghijklmnopqrstu, externalRelays: ["turn:relay.example:3478"]}
+                """)).hasMessageContaining("signaling.externalRelays[0]").hasMessageContaining("relay.example");
+        assertThatThrownBy(() -> parse("""
+                auth: {sharedSecrets: [abcdefghijklmnopqrstu]}
+                signaling: {joinToken: abcdefghijklmnopqrstu, externalRelays: ["turn:203.0.113.20:70000"]}
+                """)).hasMessageContaining("signaling.externalRelays[0]");
+        assertThatThrownBy(() -> parse("""
+                auth: {sharedSecrets: [abcdefghijklmnopqrstu]}
+                signaling: {joinToken: abcdefghijklmnopqrstu, advertiseOwnRelay: false}
+                """)).hasMessageContaining("signaling.advertiseOwnRelay");
+    }
 }
