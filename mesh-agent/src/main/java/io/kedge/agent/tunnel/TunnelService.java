@@ -35,8 +35,10 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -101,6 +103,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             @Override
             public void lost(SignalingSession session) {
                 metrics.signalingSessions(registeredCount());
+                closeRelayedThrough(session);
             }
         };
         for (String server : settings.meshServers()) {
@@ -182,24 +185,18 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         }, settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
     }
 
-    private List<RelayServer> relays() {
-        List<RelayServer> all = new ArrayList<>();
-        for (SignalingSession s : sessions) {
-            if (s.registered()) {
-                all.addAll(s.relays());
-            }
-        }
-        return all;
-    }
-
     private void offer(PeerLink link) {
         try {
             List<SignalingSession> registered = sessions.stream().filter(SignalingSession::registered).toList();
             if (registered.isEmpty()) {
                 throw new IOException("not registered with any mesh-server");
             }
-            link.ice = new IceSession(true, relays(), settings.holePunch(), settings.listenPort());
-            sendDescription(link, registered.get(0), SignalMessage.Description.OFFER);
+            // The relays of the mesh-server the offer travels through, not of every server: the
+            // answerer gathers at the same server, so relayed pairs meet on one relay, and a dead
+            // server's relays never end up in a new tunnel.
+            SignalingSession via = registered.get(0);
+            link.ice = new IceSession(true, via.relays(), settings.holePunch(), settings.listenPort());
+            sendDescription(link, via, SignalMessage.Description.OFFER);
         } catch (Exception e) {
             fail(link, "offer", e);
         }
@@ -275,7 +272,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         armSetupTimeout(answer);
         setup.execute(() -> {
             try {
-                answer.ice = new IceSession(false, relays(), settings.holePunch(), settings.listenPort());
+                answer.ice = new IceSession(false, session.relays(), settings.holePunch(), settings.listenPort());
                 sendDescription(answer, session, SignalMessage.Description.ANSWER);
                 connect(answer, offer);
             } catch (Exception e) {
@@ -465,6 +462,23 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         IceSession ice = link.ice;
         if (ice != null) {
             setup.execute(ice::close);
+        }
+    }
+
+    /**
+     * A mesh-server that drops its signaling session has usually gone away with its relay: tunnels
+     * relayed through it are closed now rather than when QUIC's idle timeout notices the dead path,
+     * so that the next stream sets up anew through a mesh-server that is still there.
+     */
+    private void closeRelayedThrough(SignalingSession lost) {
+        Set<String> relayHosts = new HashSet<>();
+        for (RelayServer r : lost.relays()) {
+            relayHosts.add(r.address().getAddress().getHostAddress());
+        }
+        for (PeerLink link : List.copyOf(links.values())) {
+            if ((link.path == PathKind.RELAYED || link.path == PathKind.RELAYED_TCP) && relayHosts.contains(link.via)) {
+                close(link, "relay " + lost.serverName() + " lost");
+            }
         }
     }
 
