@@ -1,0 +1,101 @@
+package io.kedge.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kedge.agent.tunnel.TunnelNode;
+import io.kedge.server.MeshServerCommand;
+import io.kedge.topo.live.Host;
+import io.kedge.topo.live.HostProcess;
+import io.kedge.topo.live.JavaCommand;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Tunnel endpoints ({@link TunnelNode} processes) in a topology, driven through their stdin: one
+ * mesh-server on a public host, a node process per host, and the commands the tunnel tests send.
+ */
+final class TunnelNodes {
+    static final String TOKEN = "tunnel-it-join-token-0123456789";
+    static final String SECRET = "tunnel-it-relay-secret-0123456789";
+    static final int SIGNALING_PORT = 7443;
+
+    final Map<String, HostProcess> nodes = new ConcurrentHashMap<>();
+    final Map<String, String> addresses = new ConcurrentHashMap<>();
+    private String server;
+
+    /** Starts mesh-server (TURN over UDP, TCP and TLS; signaling) on {@code relay} and waits until it is ready. */
+    void startMeshServer(Host relay) throws IOException {
+        Path config = Files.createTempFile("tunnel-it", ".yaml");
+        config.toFile().deleteOnExit();
+        Files.writeString(config, """
+                listen: {address: %s, port: 3478, tlsPort: 5349}
+                auth: {realm: tunnel, sharedSecrets: [%s]}
+                signaling: {port: %d, joinToken: %s}
+                admin: {listen: 127.0.0.1:9478}
+                threads: 2
+                """.formatted(relay.address(), SECRET, SIGNALING_PORT, TOKEN), StandardCharsets.UTF_8);
+        relay.startJava("mesh-server", JavaCommand.TEST_JVM_OPTIONS, MeshServerCommand.class.getName(), List.of("-c", config.toString()))
+                .awaitLine(Pattern.compile("mesh-server ready"), Duration.ofSeconds(90));
+        server = relay.address() + ":" + SIGNALING_PORT;
+    }
+
+    /** Starts the node process on {@code host} (not waiting for it); {@code label} names its log. */
+    HostProcess start(Host host, String label) {
+        addresses.put(host.name(), host.address());
+        HostProcess p = host.startJava(label, JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
+                List.of(host.name(), host.address(), TOKEN, server));
+        nodes.put(host.name(), p);
+        return p;
+    }
+
+    void awaitReady(HostProcess p) {
+        p.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
+    }
+
+    String command(String from, String line, String answerPrefix) throws IOException {
+        HostProcess p = nodes.get(from);
+        long mark = p.mark();
+        p.stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        p.stdin().flush();
+        return p.awaitLine(Pattern.compile("^" + answerPrefix + " .*"), Duration.ofSeconds(60), mark);
+    }
+
+    void awaitRegistered(String node) throws IOException, InterruptedException {
+        for (int i = 0; i < 60; i++) {
+            if (command(node, "registered", "REGISTERED").endsWith("true")) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(node + " never registered with mesh-server");
+    }
+
+    String tcp(String from, String to, String text) throws IOException {
+        return command(from, "tcp " + to + " " + addresses.get(to) + " " + TunnelNode.TCP_ECHO + " " + text, "RESULT");
+    }
+
+    String udp(String from, String to, String text) throws IOException {
+        return command(from, "udp " + to + " " + addresses.get(to) + " " + TunnelNode.UDP_ECHO + " " + text, "RESULT");
+    }
+
+    String http(String from, String to, String path) throws IOException {
+        return command(from, "http " + to + " " + addresses.get(to) + " " + TunnelNode.HTTP + " " + path, "RESULT");
+    }
+
+    /** The path {@code from}'s peer table shows for its tunnel to {@code to}. */
+    String peerPath(String from, String to) throws IOException {
+        String json = command(from, "peers", "PEERS");
+        int at = json.indexOf("\"node\":\"" + to + "\"");
+        assertThat(at).as("peer table of %s lists %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
+        int pathAt = json.indexOf("\"path\":\"", at);
+        assertThat(pathAt).as("peer table of %s has a path for %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
+        return json.substring(pathAt + 8, json.indexOf('"', pathAt + 8));
+    }
+}
