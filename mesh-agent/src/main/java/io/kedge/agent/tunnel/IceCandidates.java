@@ -1,6 +1,7 @@
 package io.kedge.agent.tunnel;
 
 import java.net.InetAddress;
+import java.util.List;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.Candidate;
@@ -95,6 +96,21 @@ final class IceCandidates {
             }
         }
         return null;
+    }
+
+    /** The addresses of the UDP host candidates among {@code lines} (IP literals only). */
+    static List<InetAddress> hostAddresses(List<String> lines) {
+        List<InetAddress> out = new java.util.ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.strip().split(" +");
+            if (f.length >= 8 && f[0].startsWith("candidate:") && "udp".equalsIgnoreCase(f[2]) && "typ".equals(f[6]) && "host".equals(f[7])) {
+                InetAddress a = ipLiteral(f[4]);
+                if (a != null) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
     }
 
     /** An IPv4 literal, or null: host names are never looked up. */

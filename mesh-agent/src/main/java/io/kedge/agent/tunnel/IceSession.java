@@ -118,6 +118,26 @@ final class IceSession implements AutoCloseable {
         return answered ? Boolean.FALSE : null;
     }
 
+    /** Whether {@code remote} is in the subnet of one of this host's (up, non-loopback) interfaces. */
+    static boolean onLocalSubnet(java.net.InetAddress remote) {
+        try {
+            for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) {
+                    continue;
+                }
+                for (java.net.InterfaceAddress ia : nic.getInterfaceAddresses()) {
+                    if (ia.getAddress() instanceof java.net.Inet4Address
+                            && prefixMatches(ia.getAddress().getAddress(), remote.getAddress(), ia.getNetworkPrefixLength())) {
+                        return true;
+                    }
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** Whether {@code remote} is in the subnet of the interface holding {@code local}. */
     static boolean sameSubnet(java.net.InetAddress local, java.net.InetAddress remote) {
         try {

@@ -75,6 +75,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private final ExecutorService setup;
     private final List<SignalingSession> sessions = new ArrayList<>();
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
+    private final IceFailures iceFailures = new IceFailures(java.time.Duration.ofMinutes(5), System::nanoTime);
     private volatile boolean closed;
 
     public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
@@ -201,9 +202,16 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             }
             SignalingSession via = registered.get(0);
             link.signaling = via;
+            if (iceFailures.recent(link.peer) && offersTcpRelay(via)) {
+                // ICE to this peer failed lately: offer only the allocation over TCP.
+                allocateTcpRelay(link, via);
+                sendDescription(link, via, SignalMessage.Description.OFFER);
+                return;
+            }
             link.ice = new IceSession(true, relays(), settings.holePunch(), settings.listenPort());
             if (udpBlocked(link.ice, via)) {
-                // Announce our allocation over TCP: the answerer meets us there instead of running ICE.
+                // Announce an allocation held over TCP as well: the answerer meets us there, unless it
+                // shares our LAN (our host candidates), where ICE works without leaving the site.
                 allocateTcpRelay(link, via);
             }
             sendDescription(link, via, SignalMessage.Description.OFFER);
@@ -214,20 +222,19 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
 
     /** No UDP answer from any relay while a TCP or TLS relay is on offer: this site drops UDP, ICE cannot work. */
     private static boolean udpBlocked(IceSession ice, SignalingSession via) {
-        return !ice.reachesRelaysOverUdp() && via.relays().stream().anyMatch(r -> !r.transport().equals("udp"));
+        return !ice.reachesRelaysOverUdp() && offersTcpRelay(via);
+    }
+
+    private static boolean offersTcpRelay(SignalingSession via) {
+        return via.relays().stream().anyMatch(r -> !r.transport().equals("udp"));
     }
 
     /**
      * Holds a TURN allocation on {@code via}'s relay over TCP (TLS when that is all it offers, or
-     * TCP fails) for the link, in place of ICE: what the site cannot send over UDP goes over TCP to
-     * the relay, and only the relay's side of the allocation speaks UDP.
+     * TCP fails) for the link: what the site cannot send over UDP goes over TCP to the relay, and
+     * only the relay's side of the allocation speaks UDP.
      */
     private void allocateTcpRelay(PeerLink link, SignalingSession via) throws Exception {
-        IceSession ice = link.ice;
-        link.ice = null;
-        if (ice != null) {
-            ice.close();
-        }
         List<RelayServer> candidates = via.relays().stream().filter(r -> !r.transport().equals("udp"))
                 .sorted(Comparator.comparing(r -> r.transport().equals("tcp") ? 0 : 1)).toList();
         Exception last = new IOException("mesh-server " + via.serverName() + " offers no TURN over TCP or TLS");
@@ -238,9 +245,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                         r.password()).get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
                 link.turn = turn;
                 InetSocketAddress relayed = turn.allocate().get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+                if (link.state == PeerLink.State.CLOSED) {
+                    throw new IOException("tunnel to " + link.peer + " given up while allocating");
+                }
                 log.info("tunnel to {}: UDP relayed address {} held over {} to {}", link.peer, relayed, r.transport(), r.address());
+                TurnClient held = turn;
                 turn.closeFuture().thenRun(() -> {
-                    if (link.state != PeerLink.State.CLOSED) {
+                    if (link.turn == held && link.state != PeerLink.State.CLOSED) {
                         close(link, "TURN connection to " + r.address() + " lost");
                     }
                 });
@@ -261,14 +272,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         link.signaling = via;
         IceSession ice = link.ice;
         TurnClient turn = link.turn;
-        SignalMessage.Description d;
+        List<String> candidates = new ArrayList<>(ice == null ? List.of() : ice.candidates());
         if (turn != null) {
-            d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind, IceCandidates.TCP_RELAY,
-                    UUID.randomUUID().toString(), List.of(IceCandidates.tcpRelay(turn.relayed())), certificate.fingerprint());
-        } else {
-            d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind, ice.ufrag(), ice.password(),
-                    ice.candidates(), certificate.fingerprint());
+            candidates.add(IceCandidates.tcpRelay(turn.relayed()));
         }
+        SignalMessage.Description d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind,
+                ice == null ? IceCandidates.TCP_RELAY : ice.ufrag(), ice == null ? UUID.randomUUID().toString() : ice.password(),
+                candidates, certificate.fingerprint());
         if (!via.send(d)) {
             throw new IOException("mesh-server " + via.serverName() + " connection is down");
         }
@@ -337,10 +347,14 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             try {
                 answer.signaling = session;
                 InetSocketAddress peerRelay = IceCandidates.tcpRelay(offer.candidates());
-                if (peerRelay == null) {
+                // On one LAN, ICE over host candidates needs no UDP beyond the site, blocked or not.
+                boolean sameLan = IceCandidates.hostAddresses(offer.candidates()).stream().anyMatch(IceSession::onLocalSubnet);
+                boolean iceFailedLately = iceFailures.recent(offer.from()) && offersTcpRelay(session);
+                if (!iceFailedLately && (peerRelay == null || sameLan)) {
                     answer.ice = new IceSession(false, relays(), settings.holePunch(), settings.listenPort());
                 }
-                if (peerRelay != null || udpBlocked(answer.ice, session)) {
+                if (iceFailedLately || (!sameLan && (peerRelay != null || udpBlocked(answer.ice, session)))) {
+                    closeIce(answer);
                     answerOverTcpRelay(answer, session, offer, peerRelay);
                 } else {
                     sendDescription(answer, session, SignalMessage.Description.ANSWER);
@@ -361,11 +375,26 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         setup.execute(() -> {
             InetSocketAddress peerRelay = IceCandidates.tcpRelay(d.candidates());
             if (peerRelay != null) {
+                closeIce(link);
                 connectOverTcpRelay(link, d, peerRelay);
             } else {
+                // The answerer chose ICE (it shares our LAN): the allocation over TCP is not needed.
+                TurnClient turn = link.turn;
+                link.turn = null;
+                if (turn != null) {
+                    turn.close();
+                }
                 connect(link, d);
             }
         });
+    }
+
+    private static void closeIce(PeerLink link) {
+        IceSession ice = link.ice;
+        link.ice = null;
+        if (ice != null) {
+            ice.close();
+        }
     }
 
     /**
@@ -543,6 +572,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         }
         metrics.failure(stage);
         log.warn("tunnel to {} failed at {}: {}", link.peer, stage, cause.toString());
+        if (link.turn == null && link.bridge == null && (stage.equals("ice") || (stage.equals("setup") && link.ice != null))) {
+            iceFailures.failed(link.peer); // the next tunnels to this peer go through the TCP relay for a while
+        }
         link.ready.completeExceptionally(cause);
         release(link);
     }

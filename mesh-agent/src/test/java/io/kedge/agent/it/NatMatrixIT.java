@@ -11,12 +11,13 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * The tunnel between every ordered pair of site types {none, port-restricted, symmetric,
  * udp-blocked} (16 pairs): an HTTP request and a UDP echo through the tunnel, and the path both
- * ends report. Two sites of each type with one node each; mesh-server on the internet segment.
+ * ends report. Two sites of each type with one node each (and u3 on u1's LAN); mesh-server on the internet segment.
  * A pair (A, B) of different types is A's first node offering to B's first node, (B, A) B's second
  * node offering to A's second; a same-type pair is the first node offering to the second (two
  * sites, never one LAN). Each pair is a tunnel of its own, so who offers is what the order says.
@@ -66,6 +67,7 @@ class NatMatrixIT {
                 started.add(tunnel.start(topo.host(name), "tunnel-" + name));
             }
         }
+        started.add(tunnel.start(topo.host("u3"), "tunnel-u3"));
         started.forEach(tunnel::awaitReady);
     }
 
@@ -95,6 +97,16 @@ class NatMatrixIT {
             }
         }
         return tests.stream();
+    }
+
+    /**
+     * u1 and u3 share the LAN of a udp-blocked site: the gateway drops UDP it forwards, not UDP
+     * within the LAN. The offer carries u1's host candidates next to its allocation over TCP; u3
+     * sees they are on its own subnet and answers with ICE, so the tunnel stays on the LAN.
+     */
+    @Test
+    void udpBlockedNodesOnOneLanConnectOverTheLan() throws Exception {
+        pair("u1", "u3", "direct-lan");
     }
 
     static void pair(String from, String to, String expected) throws Exception {

@@ -29,6 +29,18 @@ class IceCandidatesTest {
         assertThat(IceCandidates.tcpRelay(List.of("candidate:tcp-relay 1 tcp-relay"))).isNull();
     }
 
+    @Test
+    void hostAddressesAreTheUdpHostCandidatesOnly() throws Exception {
+        assertThat(IceCandidates.hostAddresses(List.of(
+                "candidate:1 1 udp 2130706431 100.64.1.2 50000 typ host",
+                "candidate:2 1 udp 1694498815 203.0.113.5 50000 typ srflx raddr 100.64.1.2 rport 50000",
+                "candidate:3 1 tcp 2130706431 100.64.1.3 50000 typ host",
+                "candidate:4 1 udp 2130706431 lan.example 50000 typ host",
+                IceCandidates.tcpRelay(new InetSocketAddress("203.0.113.2", 50321)),
+                "garbage")))
+                .containsExactly(java.net.InetAddress.getByName("100.64.1.2"));
+    }
+
     static RemoteCandidate candidate(CandidateType type, String address, int port, RemoteCandidate related) {
         return new RemoteCandidate(new TransportAddress(address, port, Transport.UDP), null, type, "f", 1, related);
     }
