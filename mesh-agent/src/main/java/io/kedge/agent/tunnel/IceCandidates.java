@@ -1,6 +1,7 @@
 package io.kedge.agent.tunnel;
 
 import java.net.InetAddress;
+import java.util.List;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.Candidate;
@@ -14,6 +15,8 @@ import org.ice4j.ice.RemoteCandidate;
  * [raddr ADDRESS rport PORT]}. Only IP literals are accepted, so parsing never resolves a name.
  */
 final class IceCandidates {
+    static final String TCP_RELAY = "tcp-relay";
+
     private IceCandidates() {
     }
 
@@ -64,6 +67,50 @@ final class IceCandidates {
         } catch (IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /**
+     * The candidate line that announces a relayed address held over TCP or TLS: the sender's site
+     * cannot use UDP, so both sides meet through TURN allocations they hold over TCP. Its transport
+     * is no ICE transport, so a peer without the TCP relay path skips the line.
+     */
+    static String tcpRelay(java.net.InetSocketAddress relayed) {
+        return "candidate:" + TCP_RELAY + " 1 " + TCP_RELAY + " 1 " + relayed.getAddress().getHostAddress() + " " + relayed.getPort()
+                + " typ relay";
+    }
+
+    /** The relayed address a peer announced with {@link #tcpRelay}, or null when it announced none (or a malformed one). */
+    static java.net.InetSocketAddress tcpRelay(java.util.List<String> lines) {
+        for (String line : lines) {
+            String[] f = line.strip().split(" +");
+            if (f.length >= 8 && f[0].equals("candidate:" + TCP_RELAY) && f[2].equals(TCP_RELAY) && f[6].equals("typ")) {
+                InetAddress address = ipLiteral(f[4]);
+                try {
+                    int port = Integer.parseInt(f[5]);
+                    if (address != null && port > 0 && port < 65536) {
+                        return new java.net.InetSocketAddress(address, port);
+                    }
+                } catch (NumberFormatException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The addresses of the UDP host candidates among {@code lines} (IP literals only). */
+    static List<InetAddress> hostAddresses(List<String> lines) {
+        List<InetAddress> out = new java.util.ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.strip().split(" +");
+            if (f.length >= 8 && f[0].startsWith("candidate:") && "udp".equalsIgnoreCase(f[2]) && "typ".equals(f[6]) && "host".equals(f[7])) {
+                InetAddress a = ipLiteral(f[4]);
+                if (a != null) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
     }
 
     /** An IPv4 literal, or null: host names are never looked up. */

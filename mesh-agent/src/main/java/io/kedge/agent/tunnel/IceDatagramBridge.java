@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * (consent, keepalives) and TURN framing, so this is the narrowest place to meet Netty. It costs
  * one loopback hop each way (measured in bench/tunnel).
  */
-final class IceDatagramBridge implements AutoCloseable {
+final class IceDatagramBridge implements DatagramPath {
     private static final Logger log = LoggerFactory.getLogger(IceDatagramBridge.class);
     private static final int MAX_DATAGRAM = 65535;
 
@@ -27,7 +27,6 @@ final class IceDatagramBridge implements AutoCloseable {
     private volatile SocketAddress codec;
     private final AtomicLong bytesIn = new AtomicLong();
     private final AtomicLong bytesOut = new AtomicLong();
-    private volatile long lastActivityNanos = System.nanoTime();
     private volatile boolean closed;
     private final Thread inbound;
     private final Thread outbound;
@@ -42,13 +41,13 @@ final class IceDatagramBridge implements AutoCloseable {
         outbound.setDaemon(true);
     }
 
-    /** Where the codec's channel sends to reach the peer. */
-    InetSocketAddress address() {
+    @Override
+    public InetSocketAddress address() {
         return (InetSocketAddress) loopback.getLocalSocketAddress();
     }
 
-    /** Starts carrying, to and from the codec's channel at {@code codecAddress}. */
-    void start(SocketAddress codecAddress) {
+    @Override
+    public void start(SocketAddress codecAddress) {
         this.codec = codecAddress;
         inbound.start();
         outbound.start();
@@ -62,7 +61,6 @@ final class IceDatagramBridge implements AutoCloseable {
                 p.setData(buf);
                 ice.receive(p);
                 bytesIn.addAndGet(p.getLength());
-                lastActivityNanos = System.nanoTime();
                 p.setSocketAddress(codec);
                 loopback.send(p);
             } catch (IOException e) {
@@ -98,16 +96,14 @@ final class IceDatagramBridge implements AutoCloseable {
         }
     }
 
-    long bytesIn() {
+    @Override
+    public long bytesIn() {
         return bytesIn.get();
     }
 
-    long bytesOut() {
+    @Override
+    public long bytesOut() {
         return bytesOut.get();
-    }
-
-    long lastActivityNanos() {
-        return lastActivityNanos;
     }
 
     @Override

@@ -79,14 +79,63 @@ final class IceSession implements AutoCloseable {
             path = PathKind.RELAYED;
             via = remote.getTransportAddress().getHostAddress();
         } else if (local.getType() == CandidateType.HOST_CANDIDATE && remote.getType() == CandidateType.HOST_CANDIDATE
-                && sameSubnet(local.getTransportAddress().getAddress(), remote.getTransportAddress().getAddress())) {
-            // Host to host within one interface's subnet. Host to host across a router (a routed host
-            // reached from behind a NAT) is no LAN path, whatever the candidate types say.
+                && (sameSubnet(local.getTransportAddress().getAddress(), remote.getTransportAddress().getAddress())
+                || (Boolean.FALSE.equals(behindNat(component.getLocalCandidates()))
+                && Boolean.FALSE.equals(behindNat(component.getRemoteCandidates()))))) {
+            // Host to host within one interface's subnet, or routed with no NAT on either side. Host
+            // to host across a router from behind a NAT (a routed host reached from a NATed site) is
+            // no LAN path, whatever the candidate types say.
             path = PathKind.DIRECT_LAN;
         } else {
             path = PathKind.DIRECT_PUNCHED;
         }
         return new Selected(component.getSocket(), remote.getTransportAddress(), path, via);
+    }
+
+    /**
+     * Whether one side's candidates show it behind a NAT: a server-reflexive address, or the mapped
+     * address a relayed candidate was allocated from, that is none of its host addresses. Null when
+     * they cannot tell (no server ever answered).
+     */
+    static Boolean behindNat(List<? extends org.ice4j.ice.Candidate<?>> candidates) {
+        java.util.Set<java.net.InetAddress> hosts = new java.util.HashSet<>();
+        for (org.ice4j.ice.Candidate<?> c : candidates) {
+            if (c.getType() == CandidateType.HOST_CANDIDATE) {
+                hosts.add(c.getTransportAddress().getAddress());
+            }
+        }
+        boolean answered = false;
+        for (org.ice4j.ice.Candidate<?> c : candidates) {
+            TransportAddress seen = c.getType() == CandidateType.SERVER_REFLEXIVE_CANDIDATE ? c.getTransportAddress()
+                    : c.getType() == CandidateType.RELAYED_CANDIDATE ? c.getRelatedAddress() : null;
+            if (seen != null) {
+                answered = true;
+                if (!hosts.contains(seen.getAddress())) {
+                    return true;
+                }
+            }
+        }
+        return answered ? Boolean.FALSE : null;
+    }
+
+    /** Whether {@code remote} is in the subnet of one of this host's (up, non-loopback) interfaces. */
+    static boolean onLocalSubnet(java.net.InetAddress remote) {
+        try {
+            for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) {
+                    continue;
+                }
+                for (java.net.InterfaceAddress ia : nic.getInterfaceAddresses()) {
+                    if (ia.getAddress() instanceof java.net.Inet4Address
+                            && prefixMatches(ia.getAddress().getAddress(), remote.getAddress(), ia.getNetworkPrefixLength())) {
+                        return true;
+                    }
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+        return false;
     }
 
     /** Whether {@code remote} is in the subnet of the interface holding {@code local}. */
@@ -118,6 +167,20 @@ final class IceSession implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether gathering got an answer from any mesh-server over UDP (a server-reflexive or a
+     * relayed candidate). Without one, this site drops UDP towards the relays, and the tunnel
+     * takes the TCP relay path instead.
+     */
+    boolean reachesRelaysOverUdp() {
+        for (LocalCandidate c : component.getLocalCandidates()) {
+            if (c.getType() == CandidateType.SERVER_REFLEXIVE_CANDIDATE || c.getType() == CandidateType.RELAYED_CANDIDATE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     String ufrag() {

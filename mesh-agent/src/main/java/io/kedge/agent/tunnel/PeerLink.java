@@ -27,7 +27,9 @@ final class PeerLink {
     volatile State state = State.CONNECTING;
     volatile SignalingSession signaling;
     volatile IceSession ice;
-    volatile IceDatagramBridge bridge;
+    volatile DatagramPath bridge;
+    /** The TURN allocation held over TCP or TLS when the tunnel takes the TCP relay path. */
+    volatile io.kedge.agent.tunnel.turn.TurnClient turn;
     volatile Channel datagrams;
     volatile QuicChannel quic;
     volatile PathKind path;
@@ -62,7 +64,7 @@ final class PeerLink {
         m.put("role", offerer ? "offerer" : "answerer");
         m.put("since", since == null ? null : since.toString());
         m.put("streams", streams.get());
-        IceDatagramBridge b = bridge;
+        DatagramPath b = bridge;
         m.put("bytesSent", b == null ? 0 : b.bytesOut());
         m.put("bytesReceived", b == null ? 0 : b.bytesIn());
         QuicChannel q = quic;

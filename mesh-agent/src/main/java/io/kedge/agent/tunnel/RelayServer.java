@@ -9,28 +9,29 @@ import java.util.List;
 /**
  * A mesh-server's STUN/TURN address with the credentials it issued to this agent.
  *
- * @param transport "udp" or "tcp" (RFC 7065 {@code transport=})
+ * @param transport "udp", "tcp" or "tls" (RFC 7065 {@code turn:} or {@code turns:} with {@code transport=})
  */
 record RelayServer(String server, InetSocketAddress address, String transport, String username, String password) {
-    /** The UDP and TCP relays among {@code credentials}' URIs (turns: is left out: ice4j does not speak TLS to TURN). */
+    /** The UDP, TCP and TLS relays among {@code credentials}' URIs (ICE uses the UDP ones; the TCP relay path the others). */
     static List<RelayServer> from(String server, SignalMessage.RelayCredentials credentials) {
         List<RelayServer> out = new ArrayList<>();
         if (credentials == null) {
             return out;
         }
         for (String uri : credentials.uris()) {
-            if (!uri.startsWith("turn:")) {
+            boolean secure = uri.startsWith("turns:");
+            if (!secure && !uri.startsWith("turn:")) {
                 continue;
             }
-            String rest = uri.substring("turn:".length());
-            String transport = "udp";
+            String rest = uri.substring(secure ? "turns:".length() : "turn:".length());
+            String transport = secure ? "tls" : "udp";
             int q = rest.indexOf('?');
             if (q >= 0) {
                 String query = rest.substring(q + 1);
                 rest = rest.substring(0, q);
                 if (query.equals("transport=tcp")) {
-                    transport = "tcp";
-                } else if (!query.equals("transport=udp")) {
+                    transport = secure ? "tls" : "tcp";
+                } else if (secure || !query.equals("transport=udp")) {
                     continue;
                 }
             }

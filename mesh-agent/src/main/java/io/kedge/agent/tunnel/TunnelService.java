@@ -1,6 +1,7 @@
 package io.kedge.agent.tunnel;
 
 import io.kedge.agent.catalog.Protocol;
+import io.kedge.agent.tunnel.turn.TurnClient;
 import io.kedge.common.signaling.SignalMessage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -76,6 +77,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private final ExecutorService setup;
     private final List<SignalingSession> sessions = new ArrayList<>();
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
+    private final IceFailures iceFailures = new IceFailures(java.time.Duration.ofMinutes(5), System::nanoTime);
     private volatile boolean closed;
 
     public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
@@ -195,17 +197,84 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             // answerer gathers at the same server, so relayed pairs meet on one relay, and a dead
             // server's relays never end up in a new tunnel.
             SignalingSession via = registered.get(0);
+            link.signaling = via;
+            if (iceFailures.recent(link.peer) && offersTcpRelay(via)) {
+                // ICE to this peer failed lately: offer only the allocation over TCP.
+                allocateTcpRelay(link, via);
+                sendDescription(link, via, SignalMessage.Description.OFFER);
+                return;
+            }
             link.ice = new IceSession(true, via.relays(), settings.holePunch(), settings.listenPort());
+            if (udpBlocked(link.ice, via)) {
+                // Announce an allocation held over TCP as well: the answerer meets us there, unless it
+                // shares our LAN (our host candidates), where ICE works without leaving the site.
+                allocateTcpRelay(link, via);
+            }
             sendDescription(link, via, SignalMessage.Description.OFFER);
         } catch (Exception e) {
             fail(link, "offer", e);
         }
     }
 
+    /** No UDP answer from any relay while a TCP or TLS relay is on offer: this site drops UDP, ICE cannot work. */
+    private static boolean udpBlocked(IceSession ice, SignalingSession via) {
+        return !ice.reachesRelaysOverUdp() && offersTcpRelay(via);
+    }
+
+    private static boolean offersTcpRelay(SignalingSession via) {
+        return via.relays().stream().anyMatch(r -> !r.transport().equals("udp"));
+    }
+
+    /**
+     * Holds a TURN allocation on {@code via}'s relay over TCP (TLS when that is all it offers, or
+     * TCP fails) for the link: what the site cannot send over UDP goes over TCP to the relay, and
+     * only the relay's side of the allocation speaks UDP.
+     */
+    private void allocateTcpRelay(PeerLink link, SignalingSession via) throws Exception {
+        List<RelayServer> candidates = via.relays().stream().filter(r -> !r.transport().equals("udp"))
+                .sorted(Comparator.comparing(r -> r.transport().equals("tcp") ? 0 : 1)).toList();
+        Exception last = new IOException("mesh-server " + via.serverName() + " offers no TURN over TCP or TLS");
+        for (RelayServer r : candidates) {
+            TurnClient turn = null;
+            try {
+                turn = TurnClient.connect(group, r.address(), r.transport().equals("tls") ? settings.signalingTls() : null, r.username(),
+                        r.password()).get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+                link.turn = turn;
+                InetSocketAddress relayed = turn.allocate().get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+                if (link.state == PeerLink.State.CLOSED) {
+                    throw new IOException("tunnel to " + link.peer + " given up while allocating");
+                }
+                log.info("tunnel to {}: UDP relayed address {} held over {} to {}", link.peer, relayed, r.transport(), r.address());
+                TurnClient held = turn;
+                turn.closeFuture().thenRun(() -> {
+                    if (link.turn == held && link.state != PeerLink.State.CLOSED) {
+                        close(link, "TURN connection to " + r.address() + " lost");
+                    }
+                });
+                return;
+            } catch (Exception e) {
+                link.turn = null;
+                if (turn != null) {
+                    turn.close();
+                }
+                last = e instanceof java.util.concurrent.ExecutionException && e.getCause() instanceof Exception c ? c : e;
+                log.debug("no TURN allocation over {} at {}: {}", r.transport(), r.address(), last.toString());
+            }
+        }
+        throw last;
+    }
+
     private void sendDescription(PeerLink link, SignalingSession via, String kind) throws IOException {
         link.signaling = via;
-        SignalMessage.Description d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind, link.ice.ufrag(),
-                link.ice.password(), link.ice.candidates(), certificate.fingerprint());
+        IceSession ice = link.ice;
+        TurnClient turn = link.turn;
+        List<String> candidates = new ArrayList<>(ice == null ? List.of() : ice.candidates());
+        if (turn != null) {
+            candidates.add(IceCandidates.tcpRelay(turn.relayed()));
+        }
+        SignalMessage.Description d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind,
+                ice == null ? IceCandidates.TCP_RELAY : ice.ufrag(), ice == null ? UUID.randomUUID().toString() : ice.password(),
+                candidates, certificate.fingerprint());
         if (!via.send(d)) {
             throw new IOException("mesh-server " + via.serverName() + " connection is down");
         }
@@ -272,9 +341,21 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         armSetupTimeout(answer);
         setup.execute(() -> {
             try {
-                answer.ice = new IceSession(false, session.relays(), settings.holePunch(), settings.listenPort());
-                sendDescription(answer, session, SignalMessage.Description.ANSWER);
-                connect(answer, offer);
+                answer.signaling = session;
+                InetSocketAddress peerRelay = IceCandidates.tcpRelay(offer.candidates());
+                // On one LAN, ICE over host candidates needs no UDP beyond the site, blocked or not.
+                boolean sameLan = IceCandidates.hostAddresses(offer.candidates()).stream().anyMatch(IceSession::onLocalSubnet);
+                boolean iceFailedLately = iceFailures.recent(offer.from()) && offersTcpRelay(session);
+                if (!iceFailedLately && (peerRelay == null || sameLan)) {
+                    answer.ice = new IceSession(false, session.relays(), settings.holePunch(), settings.listenPort());
+                }
+                if (iceFailedLately || (!sameLan && (peerRelay != null || udpBlocked(answer.ice, session)))) {
+                    closeIce(answer);
+                    answerOverTcpRelay(answer, session, offer, peerRelay);
+                } else {
+                    sendDescription(answer, session, SignalMessage.Description.ANSWER);
+                    connect(answer, offer);
+                }
             } catch (Exception e) {
                 fail(answer, "answer", e);
             }
@@ -287,7 +368,63 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             log.debug("answer from {} for no pending offer", d.from());
             return;
         }
-        setup.execute(() -> connect(link, d));
+        setup.execute(() -> {
+            InetSocketAddress peerRelay = IceCandidates.tcpRelay(d.candidates());
+            if (peerRelay != null) {
+                closeIce(link);
+                connectOverTcpRelay(link, d, peerRelay);
+            } else {
+                // The answerer chose ICE (it shares our LAN): the allocation over TCP is not needed.
+                TurnClient turn = link.turn;
+                link.turn = null;
+                if (turn != null) {
+                    turn.close();
+                }
+                connect(link, d);
+            }
+        });
+    }
+
+    private static void closeIce(PeerLink link) {
+        IceSession ice = link.ice;
+        link.ice = null;
+        if (ice != null) {
+            ice.close();
+        }
+    }
+
+    /**
+     * Either side cannot use UDP: the answerer holds an allocation over TCP, lets the relay's
+     * addresses reach it (the offerer's allocation is on the same relay, announced or not yet
+     * made), starts the QUIC server on it and only then answers with its relayed address.
+     */
+    private void answerOverTcpRelay(PeerLink link, SignalingSession via, SignalMessage.Description offer, InetSocketAddress peerRelay)
+            throws Exception {
+        allocateTcpRelay(link, via);
+        TurnClient turn = link.turn;
+        turn.permit(peerRelay != null ? peerRelay.getAddress() : turn.relayed().getAddress())
+                .get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+        if (peerRelay != null) {
+            turn.bind(peerRelay).get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+        }
+        startQuic(link, new TurnDatagramPath(turn, peerRelay, group), PathKind.RELAYED_TCP, turn.relayed().getAddress().getHostAddress(),
+                offer.fingerprint());
+        sendDescription(link, via, SignalMessage.Description.ANSWER);
+    }
+
+    /** The answerer meets us through its allocation held over TCP: ours is (or now becomes) one too, and QUIC runs between the two. */
+    private void connectOverTcpRelay(PeerLink link, SignalMessage.Description answer, InetSocketAddress peerRelay) {
+        try {
+            if (link.turn == null) {
+                allocateTcpRelay(link, link.signaling);
+            }
+            TurnClient turn = link.turn;
+            turn.bind(peerRelay).get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
+            startQuic(link, new TurnDatagramPath(turn, peerRelay, group), PathKind.RELAYED_TCP,
+                    turn.relayed().getAddress().getHostAddress(), answer.fingerprint());
+        } catch (Exception e) {
+            fail(link, "tcp-relay", e);
+        }
     }
 
     private void connect(PeerLink link, SignalMessage.Description remote) {
@@ -301,15 +438,21 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 fail(link, "ice", error);
                 return;
             }
-            setup.execute(() -> startQuic(link, selected, remote.fingerprint()));
+            setup.execute(() -> {
+                try {
+                    startQuic(link, new IceDatagramBridge(selected.socket(), selected.remote(), link.peer), selected.path(), selected.via(),
+                            remote.fingerprint());
+                } catch (IOException e) {
+                    fail(link, "quic", e);
+                }
+            });
         });
     }
 
-    private void startQuic(PeerLink link, IceSession.Selected selected, String remoteFingerprint) {
+    private void startQuic(PeerLink link, DatagramPath bridge, PathKind path, String via, String remoteFingerprint) {
         try {
-            link.path = selected.path();
-            link.via = selected.via();
-            IceDatagramBridge bridge = new IceDatagramBridge(selected.socket(), selected.remote(), link.peer);
+            link.path = path;
+            link.via = via;
             link.bridge = bridge;
             ChannelHandler streams = new ChannelInitializer<QuicStreamChannel>() {
                 @Override
@@ -425,6 +568,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         }
         metrics.failure(stage);
         log.warn("tunnel to {} failed at {}: {}", link.peer, stage, cause.toString());
+        if (link.turn == null && link.bridge == null && (stage.equals("ice") || (stage.equals("setup") && link.ice != null))) {
+            iceFailures.failed(link.peer); // the next tunnels to this peer go through the TCP relay for a while
+        }
         link.ready.completeExceptionally(cause);
         release(link);
     }
@@ -455,9 +601,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         if (d != null) {
             d.close();
         }
-        IceDatagramBridge b = link.bridge;
+        DatagramPath b = link.bridge;
         if (b != null) {
             b.close();
+        }
+        TurnClient turn = link.turn;
+        if (turn != null) {
+            turn.close();
         }
         IceSession ice = link.ice;
         if (ice != null) {

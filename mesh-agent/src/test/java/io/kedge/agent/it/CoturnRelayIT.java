@@ -2,7 +2,6 @@ package io.kedge.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kedge.agent.tunnel.TunnelNode;
 import io.kedge.server.MeshServerCommand;
 import io.kedge.topo.junit.WithTopology;
 import io.kedge.topo.live.Host;
@@ -57,9 +56,10 @@ class CoturnRelayIT {
                 .awaitLine(Pattern.compile("mesh-server ready"), Duration.ofSeconds(90));
 
         String server = relay.address() + ":7443";
-        TunnelNodes nodes = new TunnelNodes(topo, TOKEN);
-        nodes.start("p1", server);
-        nodes.start("s1", server);
+        TunnelNodes nodes = new TunnelNodes(TOKEN);
+        nodes.useServers(server);
+        nodes.startReady(topo.host("p1"));
+        nodes.startReady(topo.host("s1"));
         nodes.awaitRegistered("p1");
         nodes.awaitRegistered("s1");
 

@@ -56,9 +56,10 @@ class RelayFailoverIT {
             serverByAddress.put(h.address(), name);
         }
         String both = topo.host("relay").address() + ":7443," + topo.host("relay2").address() + ":7443";
-        TunnelNodes nodes = new TunnelNodes(topo, TOKEN);
+        TunnelNodes nodes = new TunnelNodes(TOKEN);
+        nodes.useServers(both);
         for (String n : List.of("p1", "r1", "s1")) {
-            nodes.start(n, both);
+            nodes.startReady(topo.host(n));
         }
         for (String n : List.of("p1", "r1", "s1")) {
             nodes.awaitRegistered(n);

@@ -2,22 +2,11 @@ package io.kedge.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kedge.agent.tunnel.TunnelNode;
-import io.kedge.server.MeshServerCommand;
 import io.kedge.topo.junit.WithTopology;
-import io.kedge.topo.live.Host;
 import io.kedge.topo.live.HostProcess;
-import io.kedge.topo.live.JavaCommand;
 import io.kedge.topo.live.Topology;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,69 +17,37 @@ import org.junit.jupiter.api.Test;
  */
 @WithTopology("topologies/nat-types.yaml")
 class TunnelIT {
-    static final String TOKEN = "tunnel-it-join-token-0123456789";
-    static final String SECRET = "tunnel-it-relay-secret-0123456789";
-    static final Map<String, HostProcess> nodes = new HashMap<>();
-    static final Map<String, String> addresses = new HashMap<>();
+    static final TunnelNodes tunnel = new TunnelNodes();
 
     @BeforeAll
     static void start(Topology topo) throws IOException {
-        Host relay = topo.host("relay");
-        Path config = Files.createTempFile("tunnel-it", ".yaml");
-        config.toFile().deleteOnExit();
-        Files.writeString(config, """
-                listen: {address: %s, port: 3478, tlsPort: 5349}
-                auth: {realm: tunnel, sharedSecrets: [%s]}
-                signaling: {port: 7443, joinToken: %s}
-                admin: {listen: 127.0.0.1:9478}
-                threads: 2
-                """.formatted(relay.address(), SECRET, TOKEN), StandardCharsets.UTF_8);
-        relay.startJava("mesh-server", JavaCommand.TEST_JVM_OPTIONS, MeshServerCommand.class.getName(), List.of("-c", config.toString()))
-                .awaitLine(Pattern.compile("mesh-server ready"), Duration.ofSeconds(90));
-        String server = relay.address() + ":7443";
+        tunnel.startMeshServer(topo.host("relay"));
         for (String name : List.of("p1", "p2", "r1", "s1")) {
-            Host h = topo.host(name);
-            addresses.put(name, h.address());
-            nodes.put(name, h.startJava("tunnel-" + name, JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
-                    List.of(name, h.address(), TOKEN, server)));
+            tunnel.start(topo.host(name), "tunnel-" + name);
         }
-        for (HostProcess p : nodes.values()) {
-            p.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
+        for (HostProcess p : tunnel.nodes.values()) {
+            tunnel.awaitReady(p);
         }
     }
 
     static String command(String from, String line, String answerPrefix) throws IOException {
-        HostProcess p = nodes.get(from);
-        long mark = p.mark();
-        p.stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        p.stdin().flush();
-        return p.awaitLine(Pattern.compile("^" + answerPrefix + " .*"), Duration.ofSeconds(60), mark);
+        return tunnel.command(from, line, answerPrefix);
     }
 
     static void awaitRegistered(String node) throws IOException, InterruptedException {
-        for (int i = 0; i < 60; i++) {
-            if (command(node, "registered", "REGISTERED").endsWith("true")) {
-                return;
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError(node + " never registered with mesh-server");
+        tunnel.awaitRegistered(node);
     }
 
     static String tcp(String from, String to, String text) throws IOException {
-        return command(from, "tcp " + to + " " + addresses.get(to) + " 7000 " + text, "RESULT");
+        return tunnel.tcp(from, to, text);
     }
 
     static String udp(String from, String to, String text) throws IOException {
-        return command(from, "udp " + to + " " + addresses.get(to) + " 7001 " + text, "RESULT");
+        return tunnel.udp(from, to, text);
     }
 
     static String peerPath(String from, String to) throws IOException {
-        String json = command(from, "peers", "PEERS");
-        int at = json.indexOf("\"node\":\"" + to + "\"");
-        assertThat(at).as("peer table of %s lists %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
-        int pathAt = json.indexOf("\"path\":\"", at);
-        return json.substring(pathAt + 8, json.indexOf('"', pathAt + 8));
+        return tunnel.peerPath(from, to);
     }
 
     @Test
@@ -109,7 +66,7 @@ class TunnelIT {
         awaitRegistered("p1");
         awaitRegistered("p2");
         // Ask p2 to dial p1's address: not p2's own, so p2 refuses with a reason.
-        String r = command("p1", "tcp p2 " + addresses.get("p1") + " 7000 nope", "RESULT");
+        String r = command("p1", "tcp p2 " + tunnel.addresses.get("p1") + " 7000 nope", "RESULT");
         assertThat(r).startsWith("RESULT fail").contains("refused").contains("is not on node p2");
     }
 
@@ -148,13 +105,8 @@ class TunnelIT {
         awaitRegistered("p1");
         awaitRegistered("p2");
         assertThat(tcp("p1", "p2", "before-restart")).isEqualTo("RESULT ok before-restart");
-        nodes.get("p2").kill();
-        Host h = topo.host("p2");
-        String server = topo.host("relay").address() + ":7443";
-        HostProcess restarted = h.startJava("tunnel-p2-restarted", JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
-                List.of("p2", h.address(), TOKEN, server));
-        restarted.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
-        nodes.put("p2", restarted);
+        tunnel.nodes.get("p2").kill();
+        tunnel.awaitReady(tunnel.start(topo.host("p2"), "tunnel-p2-restarted"));
         awaitRegistered("p2");
         String last = null;
         for (int attempt = 0; attempt < 10; attempt++) {

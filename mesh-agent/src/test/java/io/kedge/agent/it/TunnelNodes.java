@@ -4,43 +4,79 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.kedge.agent.tunnel.TunnelNode;
+import io.kedge.server.MeshServerCommand;
 import io.kedge.topo.live.Host;
 import io.kedge.topo.live.HostProcess;
 import io.kedge.topo.live.JavaCommand;
-import io.kedge.topo.live.Topology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * {@link TunnelNode} processes in a topology, driven through their stdin: start one per host,
- * wait until it is registered, send TCP/UDP echoes through the tunnel, read its peer table.
+ * Tunnel endpoints ({@link TunnelNode} processes) in a topology, driven through their stdin: one
+ * mesh-server on a public host, a node process per host, and the commands the tunnel tests send.
  */
 final class TunnelNodes {
+    static final String TOKEN = "tunnel-it-join-token-0123456789";
+    static final String SECRET = "tunnel-it-relay-secret-0123456789";
+    static final int SIGNALING_PORT = 7443;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Topology topo;
+    final Map<String, HostProcess> nodes = new ConcurrentHashMap<>();
+    final Map<String, String> addresses = new ConcurrentHashMap<>();
     private final String token;
-    private final Map<String, HostProcess> nodes = new HashMap<>();
+    private String server;
 
-    TunnelNodes(Topology topo, String token) {
-        this.topo = topo;
+    TunnelNodes() {
+        this(TOKEN);
+    }
+
+    /** Nodes that register with {@code token} (the mesh-servers' join token). */
+    TunnelNodes(String token) {
         this.token = token;
     }
 
-    /** Starts the tunnel node of host {@code name}, registered with {@code servers} (HOST:PORT, comma separated). */
-    HostProcess start(String name, String servers) {
-        Host h = topo.host(name);
-        HostProcess p = h.startJava("tunnel-" + name + "-" + System.nanoTime(), JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
-                List.of(name, h.address(), token, servers));
-        p.awaitLine(Pattern.compile("TUNNEL READY.*"), Duration.ofSeconds(90));
-        nodes.put(name, p);
+    /** The mesh-servers nodes started from now on register with (HOST:PORT, comma separated), when not started here. */
+    void useServers(String servers) {
+        this.server = servers;
+    }
+
+    /** Starts mesh-server (TURN over UDP, TCP and TLS; signaling) on {@code relay} and waits until it is ready. */
+    void startMeshServer(Host relay) throws IOException {
+        Path config = Files.createTempFile("tunnel-it", ".yaml");
+        config.toFile().deleteOnExit();
+        Files.writeString(config, """
+                listen: {address: %s, port: 3478, tlsPort: 5349}
+                auth: {realm: tunnel, sharedSecrets: [%s]}
+                signaling: {port: %d, joinToken: %s}
+                admin: {listen: 127.0.0.1:9478}
+                threads: 2
+                """.formatted(relay.address(), SECRET, SIGNALING_PORT, TOKEN), StandardCharsets.UTF_8);
+        relay.startJava("mesh-server", JavaCommand.TEST_JVM_OPTIONS, MeshServerCommand.class.getName(), List.of("-c", config.toString()))
+                .awaitLine(Pattern.compile("mesh-server ready"), Duration.ofSeconds(90));
+        server = relay.address() + ":" + SIGNALING_PORT;
+    }
+
+    /** Starts the node process on {@code host} (not waiting for it); {@code label} names its log. */
+    HostProcess start(Host host, String label) {
+        addresses.put(host.name(), host.address());
+        HostProcess p = host.startJava(label, JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
+                List.of(host.name(), host.address(), token, server));
+        nodes.put(host.name(), p);
         return p;
+    }
+
+    void awaitReady(HostProcess p) {
+        p.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
     }
 
     String command(String from, String line, String answerPrefix) throws IOException {
@@ -58,18 +94,35 @@ final class TunnelNodes {
             }
             Thread.sleep(500);
         }
-        throw new AssertionError(node + " never registered with a mesh-server");
+        throw new AssertionError(node + " never registered with mesh-server");
     }
 
     String tcp(String from, String to, String text) throws IOException {
-        return command(from, "tcp " + to + " " + topo.host(to).address() + " 7000 " + text, "RESULT");
+        return command(from, "tcp " + to + " " + addresses.get(to) + " " + TunnelNode.TCP_ECHO + " " + text, "RESULT");
     }
 
     String udp(String from, String to, String text) throws IOException {
-        return command(from, "udp " + to + " " + topo.host(to).address() + " 7001 " + text, "RESULT");
+        return command(from, "udp " + to + " " + addresses.get(to) + " " + TunnelNode.UDP_ECHO + " " + text, "RESULT");
     }
 
-    /** A field of {@code from}'s peer-table entry for {@code to} (path, via, ...), or null when absent. */
+    String http(String from, String to, String path) throws IOException {
+        return command(from, "http " + to + " " + addresses.get(to) + " " + TunnelNode.HTTP + " " + path, "RESULT");
+    }
+
+    /** Starts the node process on {@code host} and waits until it is ready. */
+    HostProcess startReady(Host host) {
+        HostProcess p = start(host, "tunnel-" + host.name() + "-" + System.nanoTime());
+        awaitReady(p);
+        return p;
+    }
+
+    /** A TCP and a UDP echo from {@code from} to {@code to} through the tunnel, each answered in full. */
+    void assertEchoes(String from, String to, String tag) throws IOException {
+        assertThat(tcp(from, to, tag)).isEqualTo("RESULT ok " + tag);
+        assertThat(udp(from, to, tag + "-udp")).isEqualTo("RESULT ok " + tag + "-udp");
+    }
+
+    /** A field of {@code from}'s peer-table row for {@code to} (path, via, since, ...), or null when it has none. */
     String peerField(String from, String to, String field) throws IOException {
         String json = command(from, "peers", "PEERS").substring("PEERS ".length());
         for (JsonNode peer : JSON.readTree(json).path("peers")) {
@@ -81,8 +134,13 @@ final class TunnelNodes {
         throw new AssertionError("the peer table of " + from + " does not list " + to + ": " + json);
     }
 
-    void assertEchoes(String from, String to, String tag) throws IOException {
-        assertThat(tcp(from, to, tag)).isEqualTo("RESULT ok " + tag);
-        assertThat(udp(from, to, tag + "-udp")).isEqualTo("RESULT ok " + tag + "-udp");
+    /** The path {@code from}'s peer table shows for its tunnel to {@code to}. */
+    String peerPath(String from, String to) throws IOException {
+        String json = command(from, "peers", "PEERS");
+        int at = json.indexOf("\"node\":\"" + to + "\"");
+        assertThat(at).as("peer table of %s lists %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
+        int pathAt = json.indexOf("\"path\":\"", at);
+        assertThat(pathAt).as("peer table of %s has a path for %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
+        return json.substring(pathAt + 8, json.indexOf('"', pathAt + 8));
     }
 }

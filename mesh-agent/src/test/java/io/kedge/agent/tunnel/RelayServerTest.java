@@ -12,11 +12,13 @@ class RelayServerTest {
     void turnUrisBecomeRelaysAndEverythingElseIsSkipped() {
         SignalMessage.RelayCredentials c = new SignalMessage.RelayCredentials("u", "p", 0, List.of(
                 "turn:203.0.113.10:3478?transport=udp", "turn:203.0.113.10:3478?transport=tcp", "turns:203.0.113.10:5349?transport=tcp",
-                "turn:relay.example:3478", "turn:203.0.113.10:99999", "turn:203.0.113.10:3478?transport=sctp", "stun:203.0.113.10:3478",
+                "turns:203.0.113.10:5349?transport=udp", "turns:203.0.113.12:5349", "turn:relay.example:3478", "turn:203.0.113.10:99999", "turn:203.0.113.10:3478?transport=sctp", "stun:203.0.113.10:3478",
                 "turn:203.0.113.11:3478"));
         assertThat(RelayServer.from("r", c)).containsExactly(
                 new RelayServer("r", new InetSocketAddress("203.0.113.10", 3478), "udp", "u", "p"),
                 new RelayServer("r", new InetSocketAddress("203.0.113.10", 3478), "tcp", "u", "p"),
+                new RelayServer("r", new InetSocketAddress("203.0.113.10", 5349), "tls", "u", "p"),
+                new RelayServer("r", new InetSocketAddress("203.0.113.12", 5349), "tls", "u", "p"),
                 new RelayServer("r", new InetSocketAddress("203.0.113.11", 3478), "udp", "u", "p"));
         assertThat(RelayServer.from("r", null)).isEmpty();
     }

@@ -33,15 +33,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * One tunnel endpoint as a process in a topology (the tunnel without the rest of the agent): a
  * TunnelService registered with the given mesh-servers, allowed to dial only its own address, with
- * a TCP and a UDP echo service there. Commands on stdin, one per line:
+ * a TCP and a UDP echo service and a tiny HTTP server there. Commands on stdin, one per line:
  * {@code tcp|udp NODE IP PORT TEXT} opens a stream and prints {@code RESULT ok REPLY} or
- * {@code RESULT fail REASON}; {@code peers} prints {@code PEERS <json>}.
+ * {@code RESULT fail REASON}; {@code http NODE IP PORT PATH} sends a GET through a stream and prints
+ * {@code RESULT ok STATUS BODY}; {@code peers} prints {@code PEERS <json>}.
  *
  * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]
  */
 public final class TunnelNode {
-    static final int TCP_ECHO = 7000;
-    static final int UDP_ECHO = 7001;
+    public static final int TCP_ECHO = 7000;
+    public static final int UDP_ECHO = 7001;
+    public static final int HTTP = 8080;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
@@ -51,6 +53,7 @@ public final class TunnelNode {
         String token = args[2];
         List<String> servers = List.of(args[3].split(","));
         startEchoes(own);
+        startHttp(node, own);
         TunnelService tunnel = new TunnelService(new TunnelService.Settings(node, servers,
                 SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
                 () -> new SignalMessage.Register(node, token, List.of(own.getHostAddress())), 2, 60, 15, true, 0, "edgemesh0"),
@@ -66,6 +69,9 @@ public final class TunnelNode {
                 System.out.println("PEERS " + JSON.writeValueAsString(tunnel.peers()));
             } else if (f[0].equals("registered")) {
                 System.out.println("REGISTERED " + tunnel.connected());
+            } else if (f.length == 5 && f[0].equals("http")) {
+                System.out.println("RESULT " + http(tunnel, loops, f[1], new InetSocketAddress(InetAddress.getByName(f[2]),
+                        Integer.parseInt(f[3])), f[4]));
             } else if (f.length == 5) {
                 Protocol p = f[0].equals("udp") ? Protocol.UDP : Protocol.TCP;
                 System.out.println("RESULT " + exchange(tunnel, loops, f[1], new InetSocketAddress(InetAddress.getByName(f[2]),
@@ -75,6 +81,7 @@ public final class TunnelNode {
         }
         tunnel.close();
         loops.shutdownGracefully();
+        System.exit(0); // the HTTP server's dispatcher is no daemon thread
     }
 
     static String exchange(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, Protocol protocol, String text) {
@@ -106,6 +113,61 @@ public final class TunnelNode {
             Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
             return "fail " + c.getClass().getSimpleName() + ": " + c.getMessage();
         }
+    }
+
+    /** A GET for {@code path} through a tunnel stream: the status line and body, once the server closes the connection. */
+    static String http(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, String path) {
+        try {
+            Channel ch = tunnel.open(node, target, Protocol.TCP, loops.next()).get(20, TimeUnit.SECONDS);
+            CompletableFuture<String> response = new CompletableFuture<>();
+            StringBuilder got = new StringBuilder();
+            ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                    got.append(msg.toString(StandardCharsets.UTF_8));
+                }
+
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                    if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                        response.complete(got.toString()); // the server closed its side (the stream half-closes)
+                    }
+                    ctx.fireUserEventTriggered(evt);
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext ctx) {
+                    response.complete(got.toString());
+                }
+            });
+            ch.config().setAutoRead(true);
+            ch.read();
+            ch.writeAndFlush(Unpooled.copiedBuffer("GET " + path + " HTTP/1.1\r\nHost: " + target.getAddress().getHostAddress()
+                    + "\r\nConnection: close\r\n\r\n", StandardCharsets.UTF_8));
+            String r = response.get(20, TimeUnit.SECONDS);
+            int headersEnd = r.indexOf("\r\n\r\n");
+            if (!r.startsWith("HTTP/1.1 ") || headersEnd < 0) {
+                return "fail not an HTTP response: " + r.replace("\r\n", " | ");
+            }
+            return "ok " + r.substring(9, r.indexOf("\r\n")) + " " + r.substring(headersEnd + 4).strip();
+        } catch (Exception e) {
+            Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            return "fail " + c.getClass().getSimpleName() + ": " + c.getMessage();
+        }
+    }
+
+    /** Answers every GET with "hello from NODE PATH". */
+    static void startHttp(String node, InetAddress own) throws Exception {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress(own, HTTP), 50);
+        server.createContext("/", exchange -> {
+            byte[] body = ("hello from " + node + " " + exchange.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream o = exchange.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        server.start();
     }
 
     static void startEchoes(InetAddress own) throws Exception {
