@@ -188,6 +188,59 @@ class CatalogTranslatorTest {
     }
 
     @Test
+    void projectionsShareWhatRepeatsAndTheCatalogKeepsThemAsTheyAre() {
+        // Distinct String instances, as a JSON parser produces them.
+        EndpointSlice a = slice("a", "198.19.1.10", new String("n1"), true, true, false);
+        a.getEndpoints().add(new io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder().withAddresses("198.19.1.12")
+                .withNodeName(new String("n1")).build());
+        EndpointSlice b = slice("b", "198.19.1.11", new String("n1"), true, true, false);
+        CatalogTranslator.EndpointGroup ga = CatalogTranslator.endpointGroup(a);
+        CatalogTranslator.EndpointGroup gb = CatalogTranslator.endpointGroup(b);
+        assertThat(ga.podKeys()).as("every endpoint names its node").isNull();
+        assertThat(ga.endpoints()).hasSize(2);
+        assertThat(ga.endpoints().get(0).nodeName()).isSameAs(ga.endpoints().get(1).nodeName()).isSameAs(gb.endpoints().get(0).nodeName());
+        assertThat(ga.endpoints().get(0).ports()).as("one port map per slice").isSameAs(ga.endpoints().get(1).ports());
+
+        Service web = translator.service(web());
+        Catalog c = translator.assemble(3, new CatalogTranslator.Projections(List.of(web), List.of(ga, gb), List.of(), List.of(),
+                List.of(), true));
+        assertThat(c.service(WEB).orElseThrow()).isSameAs(web);
+        assertThat(c.endpoints(WEB)).hasSize(3);
+        assertThat(c.endpoints(WEB).get(0)).as("the catalog holds the projected endpoints, not copies").isSameAs(ga.endpoints().get(0));
+        assertThat(c).usingRecursiveComparison().isEqualTo(translator.translate(3, inputs(List.of(web()), List.of(a, b), List.of())));
+    }
+
+    @Test
+    void sliceEndpointsWithoutANodeNameTakeTheirPodsNode() {
+        EndpointSlice s = slice("a", "198.19.1.10", null, true, true, false);
+        CatalogTranslator.EndpointGroup g = CatalogTranslator.endpointGroup(s);
+        assertThat(g.podKeys()).containsExactly("default/pod-a");
+        var pod = new PodBuilder().withNewMetadata().withNamespace("default").withName("pod-a").endMetadata()
+                .withNewSpec().withNodeName("n7").endSpec().build();
+        Catalog placed = translator.assemble(1, new CatalogTranslator.Projections(List.of(translator.service(web())), List.of(g),
+                List.of(CatalogTranslator.podPlacement(pod)), List.of(), List.of(), true));
+        assertThat(placed.endpoints(WEB)).extracting(Endpoint::nodeName).containsExactly("n7");
+        Catalog unplaced = translator.assemble(1, new CatalogTranslator.Projections(List.of(translator.service(web())), List.of(g),
+                List.of(), List.of(), List.of(), true));
+        assertThat(unplaced.endpoints(WEB)).extracting(Endpoint::nodeName).containsExactly((String) null);
+        assertThat(CatalogTranslator.podPlacement(new PodBuilder().withNewMetadata().withNamespace("default").withName("p")
+                .endMetadata().withNewSpec().endSpec().build())).as("not scheduled yet").isNull();
+    }
+
+    @Test
+    void slicesThatGiveNoServiceEndpointsProjectToNothing() {
+        EndpointSlice unlabelled = slice("a", "198.19.1.10", "n1", true, true, false);
+        unlabelled.getMetadata().setLabels(Map.of());
+        EndpointSlice fqdn = slice("b", "db.example.org", "n1", true, true, false);
+        fqdn.setAddressType("FQDN");
+        EndpointSlice empty = slice("c", "198.19.1.10", "n1", true, true, false);
+        empty.setEndpoints(null);
+        assertThat(CatalogTranslator.endpointGroup(unlabelled)).isNull();
+        assertThat(CatalogTranslator.endpointGroup(fqdn)).isNull();
+        assertThat(CatalogTranslator.endpointGroup(empty)).isNull();
+    }
+
+    @Test
     void aMalformedServiceIsSkippedNotFatal() {
         var broken = new ServiceBuilder().withNewMetadata().withNamespace("default").withName("broken").endMetadata()
                 .withNewSpec().withType("Weird").endSpec().build();
