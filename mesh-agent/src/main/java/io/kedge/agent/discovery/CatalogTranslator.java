@@ -6,10 +6,7 @@ import io.fabric8.kubernetes.api.model.EndpointSubset;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.NodeAddress;
-import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.ObjectReference;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.kedge.agent.catalog.Catalog;
@@ -53,9 +50,12 @@ public final class CatalogTranslator {
     public static final String EDGEMESH_PROXY_NAME_LABEL = "service.edgemesh.kubeedge.io/service-proxy-name";
     static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
-    /** Whole objects, as an informer's default cache would hold them. */
+    /**
+     * Whole objects. Pods and Nodes come untyped: the agent reads only a few of their fields, and
+     * fabric8's typed Pod and Node pull in a few hundred model classes and Jackson deserializers.
+     */
     public record Inputs(List<io.fabric8.kubernetes.api.model.Service> services, List<EndpointSlice> endpointSlices,
-                         List<Endpoints> endpoints, List<Pod> pods, List<io.fabric8.kubernetes.api.model.Node> nodes,
+                         List<Endpoints> endpoints, List<GenericKubernetesResource> pods, List<GenericKubernetesResource> nodes,
                          List<GenericKubernetesResource> destinationRules, boolean useEndpointSlices) {
     }
 
@@ -286,43 +286,51 @@ public final class CatalogTranslator {
         return podKeys.stream().allMatch(Objects::isNull) ? null : Collections.unmodifiableList(podKeys);
     }
 
-    /** Where a pod runs, or null for a pod not (yet) scheduled. */
-    public static PodPlacement podPlacement(Pod pod) {
-        if (pod.getMetadata() == null || pod.getSpec() == null || pod.getSpec().getNodeName() == null) {
+    /** Where a pod (untyped: see {@link Inputs}) runs, or null for a pod not (yet) scheduled. */
+    public static PodPlacement podPlacement(GenericKubernetesResource pod) {
+        if (pod.getMetadata() == null || !(pod.get("spec", "nodeName") instanceof String nodeName)) {
             return null;
         }
-        return new PodPlacement(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
-                intern(pod.getSpec().getNodeName()));
+        return new PodPlacement(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(), intern(nodeName));
     }
 
-    /** A node as the catalog holds it, or null for a nameless one. */
-    public static Node node(io.fabric8.kubernetes.api.model.Node n) {
+    /** A node (untyped: see {@link Inputs}) as the catalog holds it, or null for a nameless one. */
+    public static Node node(GenericKubernetesResource n) {
         if (n.getMetadata() == null || n.getMetadata().getName() == null) {
             return null;
         }
         List<String> internal = new ArrayList<>();
         List<String> external = new ArrayList<>();
-        boolean ready = false;
-        if (n.getStatus() != null) {
-            if (n.getStatus().getAddresses() != null) {
-                for (NodeAddress a : n.getStatus().getAddresses()) {
-                    if ("InternalIP".equals(a.getType())) {
-                        internal.add(a.getAddress());
-                    } else if ("ExternalIP".equals(a.getType())) {
-                        external.add(a.getAddress());
-                    }
+        for (Map<?, ?> a : maps(n.get("status", "addresses"))) {
+            if (a.get("address") instanceof String address) {
+                if ("InternalIP".equals(a.get("type"))) {
+                    internal.add(address);
+                } else if ("ExternalIP".equals(a.get("type"))) {
+                    external.add(address);
                 }
             }
-            if (n.getStatus().getConditions() != null) {
-                for (NodeCondition c : n.getStatus().getConditions()) {
-                    if ("Ready".equals(c.getType())) {
-                        ready = "True".equals(c.getStatus());
-                    }
-                }
+        }
+        boolean ready = false;
+        for (Map<?, ?> c : maps(n.get("status", "conditions"))) {
+            if ("Ready".equals(c.get("type"))) {
+                ready = "True".equals(c.get("status"));
             }
         }
         Map<String, String> labels = n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
         return new Node(intern(n.getMetadata().getName()), internal, external, ready, labels);
+    }
+
+    /** The maps in a list of an untyped object (anything else there is ignored). */
+    private static List<Map<?, ?>> maps(Object list) {
+        List<Map<?, ?>> result = new ArrayList<>();
+        if (list instanceof List<?> items) {
+            for (Object item : items) {
+                if (item instanceof Map<?, ?> map) {
+                    result.add(map);
+                }
+            }
+        }
+        return result;
     }
 
     private static Map<ServiceKey, List<Endpoint>> fromSlices(List<EndpointGroup> groups, Map<String, String> podNodes) {

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
@@ -53,6 +52,11 @@ public final class ClusterDiscovery implements AutoCloseable {
             .withGroup("networking.istio.io").withVersion("v1").withKind("DestinationRule").withPlural("destinationrules")
             .withNamespaced(true).build();
     /** Events within this window are folded into one rebuild. */
+    /** Pods and Nodes are watched untyped (see {@link CatalogTranslator.Inputs}). */
+    static final ResourceDefinitionContext PODS = new ResourceDefinitionContext.Builder()
+            .withGroup("").withVersion("v1").withKind("Pod").withPlural("pods").withNamespaced(true).build();
+    static final ResourceDefinitionContext NODES = new ResourceDefinitionContext.Builder()
+            .withGroup("").withVersion("v1").withKind("Node").withPlural("nodes").withNamespaced(false).build();
     static final Duration DEBOUNCE = Duration.ofMillis(50);
     static final Duration CAPABILITY_RETRY = Duration.ofSeconds(2);
     static final Duration DESTINATION_RULE_RECHECK = Duration.ofSeconds(30);
@@ -74,13 +78,13 @@ public final class ClusterDiscovery implements AutoCloseable {
     private final Counter rebuilds;
     private final ProjectedItemStore<io.fabric8.kubernetes.api.model.Service, Service> services;
     private final ProjectedItemStore<EndpointSlice, CatalogTranslator.EndpointGroup> slices =
-            new ProjectedItemStore<>(CatalogTranslator::endpointGroup, EndpointSlice::new);
+            new ProjectedItemStore<>("EndpointSlice", CatalogTranslator::endpointGroup, EndpointSlice::new);
     private final ProjectedItemStore<Endpoints, CatalogTranslator.EndpointGroup> endpoints =
-            new ProjectedItemStore<>(CatalogTranslator::endpointGroup, Endpoints::new);
-    private final ProjectedItemStore<Pod, CatalogTranslator.PodPlacement> pods =
-            new ProjectedItemStore<>(CatalogTranslator::podPlacement, Pod::new);
-    private final ProjectedItemStore<io.fabric8.kubernetes.api.model.Node, Node> nodes =
-            new ProjectedItemStore<>(CatalogTranslator::node, io.fabric8.kubernetes.api.model.Node::new);
+            new ProjectedItemStore<>("Endpoints", CatalogTranslator::endpointGroup, Endpoints::new);
+    private final ProjectedItemStore<GenericKubernetesResource, CatalogTranslator.PodPlacement> pods =
+            new ProjectedItemStore<>("Pod", CatalogTranslator::podPlacement, GenericKubernetesResource::new);
+    private final ProjectedItemStore<GenericKubernetesResource, Node> nodes =
+            new ProjectedItemStore<>("Node", CatalogTranslator::node, GenericKubernetesResource::new);
     private volatile SharedIndexInformer<?> podInformer;
     private volatile SharedIndexInformer<?> nodeInformer;
     private volatile boolean useSlices;
@@ -98,7 +102,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         this.translator = translator;
         this.store = store;
         this.stateFile = stateFile;
-        this.services = new ProjectedItemStore<>(translator::service, io.fabric8.kubernetes.api.model.Service::new);
+        this.services = new ProjectedItemStore<>("Service", translator::service, io.fabric8.kubernetes.api.model.Service::new);
         this.rebuilds = Counter.builder().name("kedge_agent_catalog_rebuilds_total")
                 .help("Catalog rebuilds from the informers' contents").register(metrics);
         GaugeWithCallback.builder().name("kedge_agent_api_watching")
@@ -146,8 +150,9 @@ public final class ClusterDiscovery implements AutoCloseable {
         } else {
             inform(client.endpoints().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0), endpoints, essential);
         }
-        podInformer = inform(client.pods().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0), pods, optional);
-        nodeInformer = inform(client.nodes().withLimit(LIST_PAGE).runnableInformer(0), nodes, optional);
+        podInformer = inform(client.genericKubernetesResources(PODS).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+                pods, optional);
+        nodeInformer = inform(client.genericKubernetesResources(NODES).withLimit(LIST_PAGE).runnableInformer(0), nodes, optional);
         started = true;
         startDestinationRules();
         if (destinationRules == null) {
@@ -169,7 +174,8 @@ public final class ClusterDiscovery implements AutoCloseable {
             }
             log.info("DestinationRules found ({}); load-balancing policies follow them", context.getVersion());
             // Few and small: kept whole, in the informer's own cache.
-            destinationRules = inform(client.genericKubernetesResources(context).inAnyNamespace().runnableInformer(0), null, optional);
+            destinationRules = inform(client.genericKubernetesResources(context).inAnyNamespace().runnableInformer(0), null,
+                    optional);
             if (ruleRecheck != null) {
                 ruleRecheck.cancel(false);
             }
@@ -187,14 +193,15 @@ public final class ClusterDiscovery implements AutoCloseable {
     /** Starts {@code informer}, keeping its objects in {@code store} (null: its own cache, objects whole). */
     private <T extends HasMetadata> SharedIndexInformer<T> inform(SharedIndexInformer<T> informer, ProjectedItemStore<T, ?> store,
                                                                   List<SharedIndexInformer<?>> group) {
+        String kind = store != null ? store.kind() : informer.getApiTypeClass().getSimpleName();
         if (store != null) {
             informer.itemStore(store);
         }
         // Nothing here looks objects up by namespace: the index would only cost memory.
         informer.removeNamespaceIndex();
         informer.exceptionHandler((isStarted, t) -> {
-            lastError = informer.getApiTypeClass().getSimpleName() + ": " + rootMessage(t);
-            log.warn("watching {} failed ({}); retrying", informer.getApiTypeClass().getSimpleName(), rootMessage(t));
+            lastError = kind + ": " + rootMessage(t);
+            log.warn("watching {} failed ({}); retrying", kind, rootMessage(t));
             return !closed;
         });
         informer.addEventHandler(new ResourceEventHandler<T>() {
@@ -221,7 +228,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         group.add(informer);
         informer.start().whenComplete((ok, error) -> {
             if (error == null) {
-                log.info("{} synced", informer.getApiTypeClass().getSimpleName());
+                log.info("{} synced", kind);
                 scheduleRebuild();
             }
         });

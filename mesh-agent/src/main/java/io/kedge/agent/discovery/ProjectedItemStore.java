@@ -39,16 +39,23 @@ final class ProjectedItemStore<T extends HasMetadata, V> implements ItemStore<T>
     }
 
     private final Map<String, Entry<V>> entries = new ConcurrentHashMap<>();
+    private final String kind;
     private final Function<? super T, ? extends V> projector;
     private final Supplier<T> stubs;
 
     /**
+     * @param kind      the kind's name, for logs
      * @param projector what to keep of an object; may return null (nothing to keep)
      * @param stubs     makes an empty object of the kind (e.g. {@code EndpointSlice::new})
      */
-    ProjectedItemStore(Function<? super T, ? extends V> projector, Supplier<T> stubs) {
+    ProjectedItemStore(String kind, Function<? super T, ? extends V> projector, Supplier<T> stubs) {
+        this.kind = kind;
         this.projector = projector;
         this.stubs = stubs;
+    }
+
+    String kind() {
+        return kind;
     }
 
     @Override
@@ -63,7 +70,7 @@ final class ProjectedItemStore<T extends HasMetadata, V> implements ItemStore<T>
         try {
             projection = projector.apply(obj);
         } catch (RuntimeException e) {
-            log.warn("ignoring {} {}: {}", obj.getKind() == null ? stubs.get().getKind() : obj.getKind(), key, e.toString());
+            log.warn("ignoring {} {}: {}", kind, key, e.toString());
             projection = null;
         }
         return stub(entries.put(key, new Entry<>(CatalogTranslator.intern(meta.getNamespace()), meta.getName(), meta.getResourceVersion(), projection)));

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ProjectedItemStoreTest {
     /** Keeps the "color" entry of a ConfigMap; a ConfigMap without data is malformed here. */
     private final ProjectedItemStore<ConfigMap, String> store = new ProjectedItemStore<>(
-            cm -> cm.getData().get("color"), ConfigMap::new);
+            "ConfigMap", cm -> cm.getData().get("color"), ConfigMap::new);
 
     static ConfigMap configMap(String namespace, String name, String resourceVersion, String color) {
         ConfigMapBuilder b = new ConfigMapBuilder().withNewMetadata().withNamespace(namespace).withName(name)
