@@ -19,7 +19,7 @@ environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE
              OPTION_SETS ("jvm-ergonomics launcher"; also "candidate"/"candidate2" = CANDIDATE_OPTS/CANDIDATE2_OPTS
              with CANDIDATE_ENV/CANDIDATE2_ENV), RESULTS (output file), NMT=1 (adds a
              diagnostic run: launcher options, or DIAGNOSTIC_OPTS with DIAGNOSTIC_ENV, plus native memory
-             tracking and a heap histogram)
+             tracking and a heap histogram; HEAPDUMP=FILE adds a heap dump)
 USAGE
         exit 0 ;;
 esac
@@ -204,6 +204,8 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
         jcmd "$pid" GC.class_histogram >"$WORK/histo.txt" 2>&1 || true
         jcmd "$pid" GC.heap_info >"$WORK/heap-after.txt" 2>&1 || true
         jcmd "$pid" VM.metaspace >"$WORK/metaspace.txt" 2>&1 || true
+        # HEAPDUMP=FILE: also a heap dump (live objects) for offline analysis.
+        [ -n "${HEAPDUMP:-}" ] && { jcmd "$pid" GC.heap_dump "$HEAPDUMP" >/dev/null 2>&1 || true; }
     fi
     log "[$label] idle $(mib "${RES[$label.idle_rss]}") MiB, peak under load $(mib "$peak") MiB, after $(mib "${RES[$label.after_rss]}") MiB (HWM $(mib "${RES[$label.after_hwm]}") MiB), ${RES[$label.rps]} req/s"
     kill "$pid" 2>/dev/null || true
