@@ -16,8 +16,10 @@ case "${1:-}" in
 
 usage: bench/agent-memory/run.sh
 environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE_SECONDS (15),
-             OPTION_SETS ("jvm-ergonomics launcher"; also "candidate" = CANDIDATE_OPTS), NMT=1 (adds a
-             diagnostic run: launcher options plus native memory tracking and a heap histogram)
+             OPTION_SETS ("jvm-ergonomics launcher"; also "candidate"/"candidate2" = CANDIDATE_OPTS/CANDIDATE2_OPTS
+             with CANDIDATE_ENV/CANDIDATE2_ENV), RESULTS (output file), NMT=1 (adds a
+             diagnostic run: launcher options, or DIAGNOSTIC_OPTS with DIAGNOSTIC_ENV, plus native memory
+             tracking and a heap histogram; HEAPDUMP=FILE adds a heap dump)
 USAGE
         exit 0 ;;
 esac
@@ -43,7 +45,7 @@ declare -A JAVA_OPTS_OF=(
     [launcher]="$LAUNCHER_OPTS"
     [candidate]="${CANDIDATE_OPTS:-}"
     [candidate2]="${CANDIDATE2_OPTS:-}"
-    [diagnostic]="$LAUNCHER_OPTS -XX:NativeMemoryTracking=summary"
+    [diagnostic]="${DIAGNOSTIC_OPTS:-$LAUNCHER_OPTS} -XX:NativeMemoryTracking=summary"
 )
 [ -n "${NMT:-}" ] && OPTION_SETS="$OPTION_SETS diagnostic"
 
@@ -159,6 +161,10 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
     # the launcher all exec into it.
     local env_opts=(KEDGE_JAVA_OPTS="$opts")
     [ "$label" = launcher ] && env_opts=(-u KEDGE_JAVA_OPTS)
+    # Extra environment for the candidate sets (e.g. MALLOC_ARENA_MAX=4 to compare with the launcher's).
+    [ "$label" = candidate ] && env_opts+=(${CANDIDATE_ENV:-})
+    [ "$label" = candidate2 ] && env_opts+=(${CANDIDATE2_ENV:-})
+    [ "$label" = diagnostic ] && env_opts+=(${DIAGNOSTIC_ENV:-})
     ip netns exec "$(ns node)" env "${env_opts[@]}" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
         --state-dir "$WORK/state-$label" --admin 127.0.0.1:10560 >"$WORK/agent-$label.log" 2>&1 &
     pid=$!
@@ -191,8 +197,15 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
     RES[$label.after_rss]="$(kib "$pid" VmRSS)"
     RES[$label.after_hwm]="$(kib "$pid" VmHWM)"
     if [[ "$opts" == *NativeMemoryTracking* ]]; then
+        cat "/proc/$pid/smaps_rollup" >"$WORK/smaps.txt" 2>&1 || true
         jcmd "$pid" VM.native_memory summary >"$WORK/nmt.txt" 2>&1 || true
+        jcmd "$pid" GC.heap_info >"$WORK/heap-before.txt" 2>&1 || true
+        # The histogram runs a full GC first: its total is the live heap.
         jcmd "$pid" GC.class_histogram >"$WORK/histo.txt" 2>&1 || true
+        jcmd "$pid" GC.heap_info >"$WORK/heap-after.txt" 2>&1 || true
+        jcmd "$pid" VM.metaspace >"$WORK/metaspace.txt" 2>&1 || true
+        # HEAPDUMP=FILE: also a heap dump (live objects) for offline analysis.
+        [ -n "${HEAPDUMP:-}" ] && { jcmd "$pid" GC.heap_dump "$HEAPDUMP" >/dev/null 2>&1 || true; }
     fi
     log "[$label] idle $(mib "${RES[$label.idle_rss]}") MiB, peak under load $(mib "$peak") MiB, after $(mib "${RES[$label.after_rss]}") MiB (HWM $(mib "${RES[$label.after_hwm]}") MiB), ${RES[$label.rps]} req/s"
     kill "$pid" 2>/dev/null || true
@@ -207,7 +220,7 @@ for label in $OPTION_SETS; do
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-out="$BENCH/results/$(date -u +%F).md"
+out="${RESULTS:-$BENCH/results/$(date -u +%F).md}"
 mkdir -p "$(dirname "$out")"
 {
     echo "# mesh-agent memory, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -238,7 +251,25 @@ mkdir -p "$(dirname "$out")"
         grep -E '^(Total|-)' "$WORK/nmt.txt" | sed 's/(reserved=[0-9]*KB, //; s/^- *//' || true
         echo '```'
         echo
-        echo "Heap histogram, top 15:"
+        echo "Process memory (/proc/PID/smaps_rollup, after the load):"
+        echo
+        echo '```'
+        grep -E '^(Rss|Pss|Anonymous|Shared_Clean|Private_Clean|Private_Dirty)' "$WORK/smaps.txt" || true
+        echo '```'
+        echo
+        echo "Heap before and after a full GC (jcmd GC.heap_info):"
+        echo
+        echo '```'
+        cat "$WORK/heap-before.txt" "$WORK/heap-after.txt" | grep -vE '^[0-9]+:$' || true
+        echo '```'
+        echo
+        echo "Metaspace (jcmd VM.metaspace, totals):"
+        echo
+        echo '```'
+        grep -E '^ *(Non-class|Class|Both|Total Usage|Virtual space):' "$WORK/metaspace.txt" | head -8 || true
+        echo '```'
+        echo
+        echo "Heap histogram (live objects after a full GC), top 15:"
         echo
         echo '```'
         head -18 "$WORK/histo.txt"

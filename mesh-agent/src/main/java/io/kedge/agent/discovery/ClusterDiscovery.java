@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
@@ -12,6 +11,8 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.kedge.agent.catalog.Catalog;
 import io.kedge.agent.catalog.CatalogStore;
+import io.kedge.agent.catalog.Node;
+import io.kedge.agent.catalog.Service;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * Nodes, and Istio DestinationRules when that CRD exists) and keeps the {@link CatalogStore} equal to
  * what they hold.
  *
+ * <p>Memory: the informers keep only projections of the objects (what the catalog needs, see
+ * {@link ProjectedItemStore}), list in pages, and have no namespace index, so the cluster is held once,
+ * in catalog form; a rebuild only joins the projections.
+ *
  * <p>Resilience: informers relist and rewatch forever, so when the API is unreachable the agent keeps
  * serving its last catalog (also across its own restarts, through {@link CatalogStateFile}) and catches
  * up when the API returns. A catalog is only published once the essential informers have synced, so
@@ -47,9 +52,16 @@ public final class ClusterDiscovery implements AutoCloseable {
             .withGroup("networking.istio.io").withVersion("v1").withKind("DestinationRule").withPlural("destinationrules")
             .withNamespaced(true).build();
     /** Events within this window are folded into one rebuild. */
+    /** Pods and Nodes are watched untyped (see {@link CatalogTranslator.Inputs}). */
+    static final ResourceDefinitionContext PODS = new ResourceDefinitionContext.Builder()
+            .withGroup("").withVersion("v1").withKind("Pod").withPlural("pods").withNamespaced(true).build();
+    static final ResourceDefinitionContext NODES = new ResourceDefinitionContext.Builder()
+            .withGroup("").withVersion("v1").withKind("Node").withPlural("nodes").withNamespaced(false).build();
     static final Duration DEBOUNCE = Duration.ofMillis(50);
     static final Duration CAPABILITY_RETRY = Duration.ofSeconds(2);
     static final Duration DESTINATION_RULE_RECHECK = Duration.ofSeconds(30);
+    /** Objects per list request: bounds the transient memory of a (re)list of a large cluster. */
+    static final long LIST_PAGE = 500;
 
     private final KubernetesClient client;
     private final CatalogTranslator translator;
@@ -64,11 +76,18 @@ public final class ClusterDiscovery implements AutoCloseable {
     private final List<SharedIndexInformer<?>> optional = new CopyOnWriteArrayList<>();
     private final AtomicBoolean rebuildPending = new AtomicBoolean();
     private final Counter rebuilds;
-    private volatile SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> services;
-    private volatile SharedIndexInformer<EndpointSlice> slices;
-    private volatile SharedIndexInformer<Endpoints> endpoints;
-    private volatile SharedIndexInformer<Pod> pods;
-    private volatile SharedIndexInformer<io.fabric8.kubernetes.api.model.Node> nodes;
+    private final ProjectedItemStore<io.fabric8.kubernetes.api.model.Service, Service> services;
+    private final ProjectedItemStore<EndpointSlice, CatalogTranslator.EndpointGroup> slices =
+            new ProjectedItemStore<>("EndpointSlice", CatalogTranslator::endpointGroup, EndpointSlice::new);
+    private final ProjectedItemStore<Endpoints, CatalogTranslator.EndpointGroup> endpoints =
+            new ProjectedItemStore<>("Endpoints", CatalogTranslator::endpointGroup, Endpoints::new);
+    private final ProjectedItemStore<GenericKubernetesResource, CatalogTranslator.PodPlacement> pods =
+            new ProjectedItemStore<>("Pod", CatalogTranslator::podPlacement, GenericKubernetesResource::new);
+    private final ProjectedItemStore<GenericKubernetesResource, Node> nodes =
+            new ProjectedItemStore<>("Node", CatalogTranslator::node, GenericKubernetesResource::new);
+    private volatile SharedIndexInformer<?> podInformer;
+    private volatile SharedIndexInformer<?> nodeInformer;
+    private volatile boolean useSlices;
     private volatile SharedIndexInformer<GenericKubernetesResource> destinationRules;
     private volatile boolean started;
     private volatile boolean published;
@@ -83,6 +102,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         this.translator = translator;
         this.store = store;
         this.stateFile = stateFile;
+        this.services = new ProjectedItemStore<>("Service", translator::service, io.fabric8.kubernetes.api.model.Service::new);
         this.rebuilds = Counter.builder().name("kedge_agent_catalog_rebuilds_total")
                 .help("Catalog rebuilds from the informers' contents").register(metrics);
         GaugeWithCallback.builder().name("kedge_agent_api_watching")
@@ -114,7 +134,6 @@ public final class ClusterDiscovery implements AutoCloseable {
         if (closed) {
             return;
         }
-        boolean useSlices;
         try {
             useSlices = serves("discovery.k8s.io/v1", "endpointslices");
         } catch (RuntimeException e) {
@@ -125,14 +144,15 @@ public final class ClusterDiscovery implements AutoCloseable {
             return;
         }
         log.info("watching the API with {}", useSlices ? "EndpointSlices" : "Endpoints (no discovery.k8s.io/v1)");
-        services = inform(client.services().inAnyNamespace().runnableInformer(0), essential);
+        inform(client.services().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0), services, essential);
         if (useSlices) {
-            slices = inform(client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0), essential);
+            inform(client.discovery().v1().endpointSlices().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0), slices, essential);
         } else {
-            endpoints = inform(client.endpoints().inAnyNamespace().runnableInformer(0), essential);
+            inform(client.endpoints().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0), endpoints, essential);
         }
-        pods = inform(client.pods().inAnyNamespace().runnableInformer(0), optional);
-        nodes = inform(client.nodes().runnableInformer(0), optional);
+        podInformer = inform(client.genericKubernetesResources(PODS).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+                pods, optional);
+        nodeInformer = inform(client.genericKubernetesResources(NODES).withLimit(LIST_PAGE).runnableInformer(0), nodes, optional);
         started = true;
         startDestinationRules();
         if (destinationRules == null) {
@@ -153,7 +173,9 @@ public final class ClusterDiscovery implements AutoCloseable {
                 return;
             }
             log.info("DestinationRules found ({}); load-balancing policies follow them", context.getVersion());
-            destinationRules = inform(client.genericKubernetesResources(context).inAnyNamespace().runnableInformer(0), optional);
+            // Few and small: kept whole, in the informer's own cache.
+            destinationRules = inform(client.genericKubernetesResources(context).inAnyNamespace().runnableInformer(0), null,
+                    optional);
             if (ruleRecheck != null) {
                 ruleRecheck.cancel(false);
             }
@@ -168,10 +190,18 @@ public final class ClusterDiscovery implements AutoCloseable {
                 && list.getResources().stream().anyMatch(r -> plural.equals(r.getName()));
     }
 
-    private <T extends HasMetadata> SharedIndexInformer<T> inform(SharedIndexInformer<T> informer, List<SharedIndexInformer<?>> group) {
+    /** Starts {@code informer}, keeping its objects in {@code store} (null: its own cache, objects whole). */
+    private <T extends HasMetadata> SharedIndexInformer<T> inform(SharedIndexInformer<T> informer, ProjectedItemStore<T, ?> store,
+                                                                  List<SharedIndexInformer<?>> group) {
+        String kind = store != null ? store.kind() : informer.getApiTypeClass().getSimpleName();
+        if (store != null) {
+            informer.itemStore(store);
+        }
+        // Nothing here looks objects up by namespace: the index would only cost memory.
+        informer.removeNamespaceIndex();
         informer.exceptionHandler((isStarted, t) -> {
-            lastError = informer.getApiTypeClass().getSimpleName() + ": " + rootMessage(t);
-            log.warn("watching {} failed ({}); retrying", informer.getApiTypeClass().getSimpleName(), rootMessage(t));
+            lastError = kind + ": " + rootMessage(t);
+            log.warn("watching {} failed ({}); retrying", kind, rootMessage(t));
             return !closed;
         });
         informer.addEventHandler(new ResourceEventHandler<T>() {
@@ -198,7 +228,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         group.add(informer);
         informer.start().whenComplete((ok, error) -> {
             if (error == null) {
-                log.info("{} synced", informer.getApiTypeClass().getSimpleName());
+                log.info("{} synced", kind);
                 scheduleRebuild();
             }
         });
@@ -217,21 +247,20 @@ public final class ClusterDiscovery implements AutoCloseable {
             return;
         }
         try {
-            CatalogTranslator.Inputs inputs = new CatalogTranslator.Inputs(
-                    services.getStore().list(),
-                    slices == null ? List.of() : slices.getStore().list(),
-                    endpoints == null ? List.of() : endpoints.getStore().list(),
-                    synced(pods) ? pods.getStore().list() : List.of(),
-                    synced(nodes) ? nodes.getStore().list() : List.of(),
+            CatalogTranslator.Projections inputs = new CatalogTranslator.Projections(
+                    services.projections(),
+                    useSlices ? slices.projections() : endpoints.projections(),
+                    synced(podInformer) ? pods.projections() : List.of(),
+                    synced(nodeInformer) ? nodes.projections() : List.of(),
                     synced(destinationRules) ? destinationRules.getStore().list() : List.of(),
-                    slices != null);
+                    useSlices);
             Catalog before = store.current();
             // Marked first, so that whoever sees the new catalog also sees that it came from the API.
             published = true;
             lastPublished = Instant.now();
             lastError = null;
             Catalog next = store.update(current -> {
-                Catalog built = translator.translate(current.generation() + 1, inputs);
+                Catalog built = translator.assemble(current.generation() + 1, inputs);
                 return sameContent(built, current) ? current : built;
             });
             rebuilds.inc();

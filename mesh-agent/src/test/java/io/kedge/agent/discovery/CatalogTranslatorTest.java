@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.kedge.agent.catalog.Catalog;
 import io.kedge.agent.catalog.Endpoint;
 import io.kedge.agent.catalog.LoadBalancerPolicy;
@@ -47,6 +49,11 @@ class CatalogTranslatorTest {
                 .withNewConditions().withReady(ready).withServing(serving).withTerminating(terminating).endConditions()
                 .withNewTargetRef().withKind("Pod").withNamespace("default").withName("pod-" + name).endTargetRef()
                 .endEndpoint().build();
+    }
+
+    /** Pods and Nodes reach the translator untyped, as the agent watches them. */
+    static GenericKubernetesResource untyped(HasMetadata typed) {
+        return new KubernetesSerialization().convertValue(typed, GenericKubernetesResource.class);
     }
 
     static CatalogTranslator.Inputs inputs(List<io.fabric8.kubernetes.api.model.Service> services, List<EndpointSlice> slices,
@@ -178,13 +185,86 @@ class CatalogTranslatorTest {
         var node = new NodeBuilder().withNewMetadata().withName("n1").addToLabels("zone", "a").endMetadata()
                 .withNewStatus().addNewAddress().withType("InternalIP").withAddress("100.64.1.11").endAddress()
                 .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build();
-        Catalog c = translator.translate(1, new CatalogTranslator.Inputs(List.of(web()), List.of(), List.of(eps), List.of(pod),
-                List.of(node), List.of(), false));
+        Catalog c = translator.translate(1, new CatalogTranslator.Inputs(List.of(web()), List.of(), List.of(eps), List.of(untyped(pod)),
+                List.of(untyped(node)), List.of(), false));
         assertThat(c.endpoints(WEB)).extracting(Endpoint::ip, Endpoint::nodeName, Endpoint::ready)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("198.19.1.10", "n1", true),
                         org.assertj.core.groups.Tuple.tuple("198.19.1.11", "n9", false));
         assertThat(c.nodes().get("n1").internalIPs()).containsExactly("100.64.1.11");
         assertThat(c.nodes().get("n1").ready()).isTrue();
+    }
+
+    @Test
+    void projectionsShareWhatRepeatsAndTheCatalogKeepsThemAsTheyAre() {
+        // Distinct String instances, as a JSON parser produces them.
+        EndpointSlice a = slice("a", "198.19.1.10", new String("n1"), true, true, false);
+        a.getEndpoints().add(new io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder().withAddresses("198.19.1.12")
+                .withNodeName(new String("n1")).build());
+        EndpointSlice b = slice("b", "198.19.1.11", new String("n1"), true, true, false);
+        CatalogTranslator.EndpointGroup ga = CatalogTranslator.endpointGroup(a);
+        CatalogTranslator.EndpointGroup gb = CatalogTranslator.endpointGroup(b);
+        assertThat(ga.podKeys()).as("every endpoint names its node").isNull();
+        assertThat(ga.endpoints()).hasSize(2);
+        assertThat(ga.endpoints().get(0).nodeName()).isSameAs(ga.endpoints().get(1).nodeName()).isSameAs(gb.endpoints().get(0).nodeName());
+        assertThat(ga.endpoints().get(0).ports()).as("one port map per slice").isSameAs(ga.endpoints().get(1).ports());
+
+        Service web = translator.service(web());
+        Catalog c = translator.assemble(3, new CatalogTranslator.Projections(List.of(web), List.of(ga, gb), List.of(), List.of(),
+                List.of(), true));
+        assertThat(c.service(WEB).orElseThrow()).isSameAs(web);
+        assertThat(c.endpoints(WEB)).hasSize(3);
+        assertThat(c.endpoints(WEB).get(0)).as("the catalog holds the projected endpoints, not copies").isSameAs(ga.endpoints().get(0));
+        assertThat(c).usingRecursiveComparison().isEqualTo(translator.translate(3, inputs(List.of(web()), List.of(a, b), List.of())));
+    }
+
+    @Test
+    void sliceEndpointsWithoutANodeNameTakeTheirPodsNode() {
+        EndpointSlice s = slice("a", "198.19.1.10", null, true, true, false);
+        CatalogTranslator.EndpointGroup g = CatalogTranslator.endpointGroup(s);
+        assertThat(g.podKeys()).containsExactly("default/pod-a");
+        var pod = new PodBuilder().withNewMetadata().withNamespace("default").withName("pod-a").endMetadata()
+                .withNewSpec().withNodeName("n7").endSpec().build();
+        Catalog placed = translator.assemble(1, new CatalogTranslator.Projections(List.of(translator.service(web())), List.of(g),
+                List.of(CatalogTranslator.podPlacement(untyped(pod))), List.of(), List.of(), true));
+        assertThat(placed.endpoints(WEB)).extracting(Endpoint::nodeName).containsExactly("n7");
+        Catalog unplaced = translator.assemble(1, new CatalogTranslator.Projections(List.of(translator.service(web())), List.of(g),
+                List.of(), List.of(), List.of(), true));
+        assertThat(unplaced.endpoints(WEB)).extracting(Endpoint::nodeName).containsExactly((String) null);
+        assertThat(CatalogTranslator.podPlacement(untyped(new PodBuilder().withNewMetadata().withNamespace("default").withName("p")
+                .endMetadata().withNewSpec().endSpec().build()))).as("not scheduled yet").isNull();
+    }
+
+    @Test
+    void slicesThatGiveNoServiceEndpointsProjectToNothing() {
+        EndpointSlice unlabelled = slice("a", "198.19.1.10", "n1", true, true, false);
+        unlabelled.getMetadata().setLabels(Map.of());
+        EndpointSlice fqdn = slice("b", "db.example.org", "n1", true, true, false);
+        fqdn.setAddressType("FQDN");
+        EndpointSlice empty = slice("c", "198.19.1.10", "n1", true, true, false);
+        empty.setEndpoints(null);
+        assertThat(CatalogTranslator.endpointGroup(unlabelled)).isNull();
+        assertThat(CatalogTranslator.endpointGroup(fqdn)).isNull();
+        assertThat(CatalogTranslator.endpointGroup(empty)).isNull();
+    }
+
+    @Test
+    void untypedNodesAndPodsWithOddShapesGiveWhatTheyCan() {
+        GenericKubernetesResource node = new GenericKubernetesResourceBuilder().withApiVersion("v1").withKind("Node")
+                .withNewMetadata().withName("n1").endMetadata()
+                .withAdditionalProperties(Map.of("status", Map.of(
+                        "addresses", List.of("not a map", Map.of("type", "InternalIP", "address", 7),
+                                Map.of("type", "ExternalIP", "address", "192.0.2.7")),
+                        "conditions", Map.of("type", "Ready")))).build();
+        var n = CatalogTranslator.node(node);
+        assertThat(n.name()).isEqualTo("n1");
+        assertThat(n.internalIPs()).isEmpty();
+        assertThat(n.externalIPs()).containsExactly("192.0.2.7");
+        assertThat(n.ready()).isFalse();
+        GenericKubernetesResource pod = new GenericKubernetesResourceBuilder().withApiVersion("v1").withKind("Pod")
+                .withNewMetadata().withNamespace("default").withName("p").endMetadata()
+                .withAdditionalProperties(Map.of("spec", List.of("nodeName"))).build();
+        assertThat(CatalogTranslator.podPlacement(pod)).isNull();
+        assertThat(CatalogTranslator.node(new GenericKubernetesResource())).isNull();
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kedge.agent.catalog.CatalogStore;
 import io.kedge.agent.catalog.Endpoint;
@@ -122,6 +124,32 @@ class ClusterDiscoveryTest {
         // And live deletions flow again.
         admin.discovery().v1().endpointSlices().inNamespace("default").withName("web-1").delete();
         await().atMost(Duration.ofSeconds(30)).until(() -> store.current().usableEndpoints(WEB).isEmpty());
+    }
+
+    @Test
+    void podsAndNodesAreWatchedUntypedAndJoinedToEndpoints() {
+        admin.nodes().resource(new NodeBuilder().withNewMetadata().withName("n1").endMetadata().withNewStatus()
+                .addNewAddress().withType("InternalIP").withAddress("100.64.1.11").endAddress()
+                .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
+        admin.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withNamespace("default").withName("pod-web-1")
+                .endMetadata().withNewSpec().withNodeName("n1").endSpec().build()).create();
+        admin.services().inNamespace("default").resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+                .withNewMetadata().withName("web").withNamespace("default").endMetadata()
+                .withNewSpec().withClusterIP("198.18.0.10").addNewPort().withName("http").withPort(80).endPort().endSpec().build()).create();
+        // No node name on the endpoint: its pod's node stands in.
+        admin.discovery().v1().endpointSlices().inNamespace("default").resource(
+                CatalogTranslatorTest.slice("web-1", "198.19.1.10", null, true, true, false)).create();
+        startDiscovery();
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.current().nodes().containsKey("n1")
+                && store.current().endpoints(WEB).stream().anyMatch(e -> "n1".equals(e.nodeName())));
+        assertThat(store.current().nodes().get("n1").internalIPs()).containsExactly("100.64.1.11");
+        assertThat(store.current().nodes().get("n1").ready()).isTrue();
+
+        // The pod moves (recreated elsewhere): the endpoint follows.
+        admin.pods().inNamespace("default").withName("pod-web-1").delete();
+        admin.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withNamespace("default").withName("pod-web-1")
+                .endMetadata().withNewSpec().withNodeName("n2").endSpec().build()).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.current().endpoints(WEB).stream().anyMatch(e -> "n2".equals(e.nodeName())));
     }
 
     @Test
