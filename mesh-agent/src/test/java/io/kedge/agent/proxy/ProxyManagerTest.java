@@ -150,10 +150,7 @@ class ProxyManagerTest {
 
     @Test
     void listenersTakePortsFromTheConfiguredRangeAndRetryLater() throws Exception {
-        int start;
-        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            start = probe.getLocalPort();
-        }
+        int start = threeFreePortsBelowTheEphemeralRange();
         try (ServerSocket taken = new ServerSocket(start, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().portRange(start, start + 2).build()));
             TestCatalogs catalogs = new TestCatalogs().put(service("a", tcp("", 80))).put(service("b", tcp("", 80)))
@@ -170,6 +167,25 @@ class ProxyManagerTest {
                     assertThat(p.listener().getPort()).isBetween(start, start + 2));
             assertThat(h.proxy.healthProblem()).isNull();
         }
+    }
+
+    /**
+     * The first of three consecutive free ports below Linux's ephemeral range (32768-60999): ports
+     * the kernel hands out for other processes' outgoing connections cannot take them meanwhile.
+     */
+    private static int threeFreePortsBelowTheEphemeralRange() throws IOException {
+        java.util.Random random = new java.util.Random();
+        java.net.InetAddress loopback = java.net.InetAddress.getByName("127.0.0.1");
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int start = 20_000 + random.nextInt(12_000);
+            try (ServerSocket a = new ServerSocket(start, 1, loopback); ServerSocket b = new ServerSocket(start + 1, 1, loopback);
+                 ServerSocket c = new ServerSocket(start + 2, 1, loopback)) {
+                return start;
+            } catch (IOException taken) {
+                // try another start
+            }
+        }
+        throw new IOException("no three consecutive free ports in 20000-32000");
     }
 
     @Test
