@@ -64,6 +64,8 @@ CP_SERVER="$KEDGE_ROOT/mesh-server/target/mesh-server.jar:$KEDGE_ROOT/mesh-serve
 CP_LOAD="$KEDGE_ROOT/mesh-server/target/test-classes:$CP_SERVER"
 # The agents run with the options bin/mesh-agent uses; ice4j's java.util.logging lines get
 # millisecond timestamps (one token: the options are split on spaces) for the setup breakdown.
+AGENT_OPTS_SOURCE="AGENT_OPTS from the environment"
+[ -n "${AGENT_OPTS:-}" ] || AGENT_OPTS_SOURCE="bin/mesh-agent's defaults"
 AGENT_OPTS="${AGENT_OPTS:-$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$KEDGE_ROOT/bin/mesh-agent")}"
 JUL_FORMAT='-Djava.util.logging.SimpleFormatter.format=%1$tT.%1$tL|jul|%4$s|%5$s%6$s%n'
 TOKEN="bench-tunnel-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -402,7 +404,7 @@ mkdir -p "$(dirname "$out")"
     echo "Produced by \`bench/tunnel/run.sh${QUICK:+ --quick}\` (ROUNDS=$ROUNDS, IPERF_SECONDS=$IPERF_SECONDS, SETUP_RUNS=$SETUP_RUNS,"
     echo "AGENTS=$AGENTS) in bench/tunnel/topology.yaml: pa behind a port-restricted NAT, ra routed without NAT,"
     echo "sb behind a symmetric NAT, mesh-server on the relay. Agents: mesh-agent with \`$AGENT_OPTS\`"
-    echo "(bin/mesh-agent's defaults), reading standalone cloudcore-lite, tunnel authenticated with a join token."
+    echo "($AGENT_OPTS_SOURCE), reading standalone cloudcore-lite, tunnel authenticated with a join token."
     echo "Paths from pa before the runs: ra $PATH_RA, sb $PATH_SB; after the throughput runs: ra $PATH_RA_AFTER, sb $PATH_SB_AFTER."
     echo
     echo "## Machine"
