@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ChartLintTest {
@@ -16,6 +17,24 @@ class ChartLintTest {
         LintResult result = RenderedChart.lint();
         assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
         assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    void lintsCleanWithEveryComponentAndTheOptionalPartsOn() {
+        LintResult result = RenderedChart.lint("cloudcore.enabled", true, "cloudcore.advertiseAddress", List.of("203.0.113.10"),
+                "cloudcore.ca.existingSecret", "kedge-ca", "cloudcore.service.type", "LoadBalancer",
+                "agent.meshServers", List.of("198.51.100.7:7443"), "joinToken.value", "join-token-of-24-chars!!",
+                "meshServer.turnSecret.value", "turn-secret-of-24-chars!", "meshServer.replicas", 2, "agent.privileged", true);
+        assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+        assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    void lintReportsValuesTheSchemaRefuses() {
+        // Lint mode lets `required` and `fail` pass (ChartBadValuesTest renders those); the schema it checks.
+        LintResult result = RenderedChart.lint("agent.admin.port", 70000);
+        assertThat(result.isFailed()).isTrue();
+        assertThat(result.getMessages()).anyMatch(m -> m.contains("[ERROR]") && m.contains("/agent/admin/port"));
     }
 
     @Test

@@ -20,10 +20,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The kedge chart rendered by Helm itself (helm-java: Helm's Go code through JNA) with given values,
@@ -98,9 +100,59 @@ final class RenderedChart {
         return root;
     }
 
-    /** {@code helm lint --strict} of the chart with its own values (helm-java's lint takes no overrides). */
-    static LintResult lint() {
-        return new Helm(CHART).lint().strict().call();
+    /**
+     * {@code helm lint --strict}. helm-java's lint takes no values, so overrides are merged into the
+     * values.yaml of a copy of the chart.
+     */
+    static LintResult lint(Object... keyValues) {
+        Map<String, Object> overrides = pairs(keyValues);
+        if (overrides.isEmpty()) {
+            return new Helm(CHART).lint().strict().call();
+        }
+        try {
+            Path copy = Files.createTempDirectory("kedge-chart");
+            try {
+                copyTree(CHART, copy);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> values = YAML.readValue(copy.resolve("values.yaml").toFile(), Map.class);
+                YAML.writeValue(copy.resolve("values.yaml").toFile(), merge(values, nest(overrides)));
+                return new Helm(copy).lint().strict().call();
+            } finally {
+                deleteTree(copy);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code over} merged into {@code base}: maps key by key, anything else replaced. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> over) {
+        Map<String, Object> out = new LinkedHashMap<>(base);
+        over.forEach((k, v) -> out.put(k, v instanceof Map && out.get(k) instanceof Map
+                ? merge((Map<String, Object>) out.get(k), (Map<String, Object>) v) : v));
+        return out;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     private static Map<String, Object> pairs(Object... keyValues) {
