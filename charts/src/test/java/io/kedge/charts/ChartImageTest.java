@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -49,8 +50,23 @@ class ChartImageTest {
         }
     }
 
+    /** The image's JVM (17, as here) starts with these options: a misspelt -XX option stops it. */
+    private static void assertJvmAccepts(String container, String opts) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(opts.trim().split("\\s+")));
+        command.add("-version");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output;
+        try (var in = p.getInputStream()) {
+            output = new String(in.readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("java -version with %s's options ended", container).isTrue();
+        assertThat(p.exitValue()).as("%s: java %s -version said:%n%s", container, opts, output).isZero();
+    }
+
     @Test
-    void everyContainerTheChartRunsStartsAProgramOfTheImageWithItsJavaOptions() throws IOException {
+    void everyContainerTheChartRunsStartsAProgramOfTheImageWithItsJavaOptions() throws IOException, InterruptedException {
         Map<String, Program> programs = launcherPrograms();
         RenderedChart chart = RenderedChart.render("cloudcore.enabled", true, "cloudcore.advertiseAddress", List.of("203.0.113.10"),
                 "cloudcore.ca.existingSecret", "kedge-ca");
@@ -66,6 +82,10 @@ class ChartImageTest {
                     assertThat(e.getValue()).contains("-Xmx");
                 });
                 assertThat(c.getImage()).isEqualTo("kedge:0.1.0");
+            }
+            for (Container c : pod.getContainers()) {
+                String opts = c.getEnv().stream().filter(e -> e.getName().equals("KEDGE_JAVA_OPTS")).findFirst().orElseThrow().getValue();
+                assertJvmAccepts(c.getName(), opts);
             }
             for (Container c : pod.getInitContainers()) {
                 assertThat(c.getCommand().get(0)).as("init container %s runs the image's shell", c.getName()).isEqualTo("sh");
