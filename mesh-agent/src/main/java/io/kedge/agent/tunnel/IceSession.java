@@ -14,10 +14,12 @@ import org.ice4j.ice.Component;
 import org.ice4j.ice.IceMediaStream;
 import org.ice4j.ice.IceProcessingState;
 import org.ice4j.ice.LocalCandidate;
+import org.ice4j.ice.RelayedCandidate;
 import org.ice4j.ice.RemoteCandidate;
 import org.ice4j.ice.harvest.StunCandidateHarvester;
 import org.ice4j.ice.harvest.TurnCandidateHarvester;
 import org.ice4j.security.LongTermCredential;
+import org.ice4j.socket.IceSocketWrapper;
 
 /**
  * One ICE negotiation with one peer through ice4j: a single component whose candidates are this
@@ -28,6 +30,9 @@ final class IceSession implements AutoCloseable {
     /** The pair ICE chose, its socket (ice4j keeps consent and keepalives on it) and what kind of path it is. */
     record Selected(DatagramSocket socket, TransportAddress remote, PathKind path, String via) {
     }
+
+    /** How long {@link #close()} gives TURN deletes to leave before ICE's stack stops. */
+    private static final long RELEASE_GRACE_MILLIS = 50;
 
     private final Agent agent;
     private final IceMediaStream stream;
@@ -59,7 +64,11 @@ final class IceSession implements AutoCloseable {
                 if (pair == null) {
                     selected.completeExceptionally(new IOException("ICE completed without a selected pair"));
                 } else {
-                    selected.complete(describe(pair));
+                    Selected chosen = describe(pair);
+                    // A relay the chosen pair does not use has no further purpose: give it back now
+                    // rather than hold an allocation (and the agent's relay quota) for the tunnel's life.
+                    releaseRelays(pair.getLocalCandidate());
+                    selected.complete(chosen);
                 }
             } else if (state == IceProcessingState.FAILED) {
                 selected.completeExceptionally(new IOException("ICE failed: no candidate pair connected"));
@@ -219,9 +228,32 @@ final class IceSession implements AutoCloseable {
         return selected;
     }
 
+    /**
+     * Deletes the TURN allocations of relayed candidates other than {@code keep}: closing a relayed
+     * socket sends a Refresh with lifetime 0. This must happen while ICE's STUN stack still runs;
+     * {@link Agent#free()} stops the stack before it frees candidates, so their deletes never left
+     * and the relay held every allocation until it expired.
+     */
+    private void releaseRelays(LocalCandidate keep) {
+        for (LocalCandidate c : component.getLocalCandidates()) {
+            if (c instanceof RelayedCandidate relayed && relayed != keep) {
+                IceSocketWrapper socket = relayed.getCandidateIceSocketWrapper();
+                if (socket != null) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
         selected.completeExceptionally(new IOException("closed"));
+        releaseRelays(null);
+        try {
+            Thread.sleep(RELEASE_GRACE_MILLIS); // let the deletes leave before the stack stops
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         agent.free();
     }
 }
