@@ -659,8 +659,14 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         for (PeerLink link : new ArrayList<>(links.values())) {
             close(link, "agent stopping");
         }
-        sessions.forEach(SignalingSession::close);
         setup.shutdown();
+        try {
+            // The ICE sessions close there, giving their TURN allocations back: let them finish.
+            setup.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sessions.forEach(SignalingSession::close);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

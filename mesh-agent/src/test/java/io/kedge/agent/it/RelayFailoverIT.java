@@ -1,6 +1,7 @@
 package io.kedge.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.kedge.server.MeshServerCommand;
 import io.kedge.topo.junit.WithTopology;
@@ -44,6 +45,12 @@ class RelayFailoverIT {
                 List.of("-c", config.toString()));
         p.awaitLine(Pattern.compile("mesh-server ready"), Duration.ofSeconds(90));
         return p;
+    }
+
+    static String allocations(Host relay) {
+        String json = relay.exec("curl", "-s", "http://127.0.0.1:9478/debug/allocations").stdout();
+        assertThat(json).startsWith("[");
+        return json;
     }
 
     @Test
@@ -97,6 +104,13 @@ class RelayFailoverIT {
         assertThat(nodes.udp("p1", "s1", "relayed-after-udp")).isEqualTo("RESULT ok relayed-after-udp");
         assertThat(nodes.peerField("p1", "s1", "path")).isEqualTo("relayed");
         String newVia = nodes.peerField("p1", "s1", "via");
-        assertThat(serverByAddress.get(newVia)).as("now relayed by the surviving mesh-server").isNotEqualTo(used).isNotNull();
+        String survivor = serverByAddress.get(newVia);
+        assertThat(survivor).as("now relayed by the surviving mesh-server").isNotEqualTo(used).isNotNull();
+
+        // s1 stops (its input ends, as an agent stops): the allocations it held are deleted, not left
+        // to expire, so they do not count against its quota when it comes back.
+        assertThat(allocations(topo.host(survivor))).contains("\"s1\"");
+        nodes.nodes.get("s1").stdin().close();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(allocations(topo.host(survivor))).doesNotContain("\"s1\""));
     }
 }
