@@ -7,6 +7,7 @@ import io.kedge.cloud.hub.CloudHub;
 import io.kedge.cloud.node.NodeLifecycle;
 import io.kedge.cloud.pki.CertificateAuthority;
 import io.kedge.cloud.sync.SyncController;
+import io.kedge.cloud.sync.SqliteSyncRecords;
 import io.kedge.cloud.sync.SyncRecords;
 import io.kedge.common.config.ConfigException;
 import io.kedge.common.kubeapi.ResourceStore;
@@ -93,7 +94,7 @@ public final class CloudHubModule implements CloudModule {
         }
         started.add(bootstrap);
 
-        records = new SyncRecords(dataDir);
+        records = new SqliteSyncRecords(dataDir);
         started.add(records);
         GaugeWithCallback.builder().name("kedge_sync_records").help("Acknowledged (node, object) versions stored")
                 .callback(cb -> cb.call(records.count())).register(metrics);

@@ -201,12 +201,12 @@ public final class SyncController implements AutoCloseable {
                 }
             }
             if (item.isDelete()) {
-                state.acked.remove(item.uid());
-                unrecorded.add(new SyncRecords.Change(node, item.uid(), null));
+                SyncRecords.Acked previous = state.acked.remove(item.uid());
+                unrecorded.add(new SyncRecords.Change(node, item.uid(), null, previous));
             } else {
                 SyncRecords.Acked a = new SyncRecords.Acked(item.kubeEdgeType(), item.namespace(), item.name(), item.resourceVersion());
-                state.acked.put(item.uid(), a);
-                unrecorded.add(new SyncRecords.Change(node, item.uid(), a));
+                SyncRecords.Acked previous = state.acked.put(item.uid(), a);
+                unrecorded.add(new SyncRecords.Change(node, item.uid(), a, previous));
             }
         });
     }
@@ -313,7 +313,8 @@ public final class SyncController implements AutoCloseable {
                 default -> desired.ofKind(kind).forEach(item -> offer(state, item));
             }
         }
-        for (Map.Entry<String, SyncRecords.Acked> e : state.acked.entrySet()) {
+        for (var it = state.acked.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, SyncRecords.Acked> e = it.next();
             SyncRecords.Acked a = e.getValue();
             if (desired.contains(e.getKey())) {
                 if ((a.kubeEdgeType().equals("configmap") || a.kubeEdgeType().equals("secret"))
@@ -327,8 +328,9 @@ public final class SyncController implements AutoCloseable {
             }
             ResourceType type = SyncedTypes.byName(a.kubeEdgeType()).orElse(null);
             if (type == null) {
-                // a record of a kind no longer synced: forget it instead of looping on a delete
-                unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null));
+                // a record of a kind no longer synced: forget it (once) instead of looping on a delete
+                it.remove();
+                unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null, a));
                 continue;
             }
             ObjectNode last = KubeObjects.JSON.createObjectNode();

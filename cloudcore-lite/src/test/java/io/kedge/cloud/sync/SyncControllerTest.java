@@ -89,7 +89,7 @@ class SyncControllerTest {
         store.create(BuiltinTypes.SERVICES, service("a"), WriteOptions.DEFAULT);
         store.create(BuiltinTypes.SERVICES, service("b"), WriteOptions.DEFAULT);
         FakeEdge edge = new FakeEdge();
-        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+        try (SyncRecords records = new SqliteSyncRecords(dir); SyncController c = controller(store, records)) {
             edge.controller = c;
             c.attach("e1", edge);
             await().atMost(Duration.ofSeconds(10)).until(() -> edge.state.containsKey("default/service/a")
@@ -100,7 +100,7 @@ class SyncControllerTest {
         // while e1 is away (and cloudcore restarts), b goes and c comes
         store.delete(BuiltinTypes.SERVICES, "default", "b", Preconditions.NONE, WriteOptions.DEFAULT);
         store.create(BuiltinTypes.SERVICES, service("c"), WriteOptions.DEFAULT);
-        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+        try (SyncRecords records = new SqliteSyncRecords(dir); SyncController c = controller(store, records)) {
             edge.controller = c;
             c.attach("e1", edge);
             await().atMost(Duration.ofSeconds(10)).until(() -> !edge.state.containsKey("default/service/b")
@@ -120,7 +120,7 @@ class SyncControllerTest {
         store.create(BuiltinTypes.CONFIGMAPS, configMap("used"), WriteOptions.DEFAULT);
         store.create(BuiltinTypes.CONFIGMAPS, configMap("other"), WriteOptions.DEFAULT);
         FakeEdge edge = new FakeEdge();
-        try (SyncRecords records = new SyncRecords(dir); SyncController c = controller(store, records)) {
+        try (SyncRecords records = new SqliteSyncRecords(dir); SyncController c = controller(store, records)) {
             edge.controller = c;
             c.attach("e1", edge);
             Thread.sleep(500);
