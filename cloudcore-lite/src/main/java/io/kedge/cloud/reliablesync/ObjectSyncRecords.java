@@ -365,13 +365,15 @@ public final class ObjectSyncRecords implements SyncRecords {
             writes.labelValues("create", "rejected").inc();
             return;
         }
-        Resource<GenericKubernetesResource> res = ops(a.namespace()).withName(name);
+        GenericKubernetesResource stub = record(c, type);
+        // Named by an item, not withName: fabric8 would GET the object before patching it.
+        Resource<GenericKubernetesResource> res = ops(a.namespace()).resource(stub);
         if (c.previous() != null && patchStatus(res, a.resourceVersion())) {
             return; // the common case: a newer version of a recorded object
         }
         GenericKubernetesResource created;
         try {
-            created = ops(a.namespace()).resource(record(c, type)).create();
+            created = res.create();
             writes.labelValues("create", "ok").inc();
             count.incrementAndGet();
         } catch (KubernetesClientException e) {
