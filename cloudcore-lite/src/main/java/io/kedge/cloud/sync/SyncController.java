@@ -253,7 +253,8 @@ public final class SyncController implements AutoCloseable {
                 changedAt.clear(); // only a measurement: never let it grow without bound
             }
         }
-        boolean podChange = type.plural().equals("pods") && type.group().isEmpty();
+        boolean podChange = kubeEdgeType.equals("pod");
+        boolean deviceChange = kubeEdgeType.equals("device");
         for (NodeState state : nodes.values()) {
             if (podChange) {
                 // ConfigMaps and Secrets follow the pods bound to a node: its wanted set may have changed.
@@ -263,11 +264,59 @@ public final class SyncController implements AutoCloseable {
                     continue;
                 }
             }
+            if (deviceChange) {
+                // DeviceModels follow the devices of a node: where the device is, and where it was.
+                boolean concerned = state.name.equals(DesiredObjects.deviceNode(object)) || state.acked.containsKey(uid)
+                        || state.queue.isPending(uid);
+                offer(state, item);
+                if (concerned) {
+                    reconcile(state);
+                }
+                continue;
+            }
             offer(state, item);
         }
     }
 
+    /**
+     * What of the per-node selections one decision needs, computed at most once: the ConfigMaps and
+     * Secrets the node's pods use, the DeviceModels its devices use.
+     */
+    private final class Share {
+        private final String node;
+        private Set<String> config;
+        private Set<String> models;
+
+        Share(String node) {
+            this.node = node;
+        }
+
+        Set<String> config() {
+            if (config == null) {
+                config = referencedConfig(node);
+            }
+            return config;
+        }
+
+        Set<String> models() {
+            if (models == null) {
+                models = new HashSet<>();
+                for (SyncItem device : desired.devicesOn(node)) {
+                    String model = DesiredObjects.modelKey(device);
+                    if (model != null) {
+                        models.add(model);
+                    }
+                }
+            }
+            return models;
+        }
+    }
+
     private void offer(NodeState state, SyncItem item) {
+        offer(state, item, new Share(state.name));
+    }
+
+    private void offer(NodeState state, SyncItem item, Share share) {
         SyncRecords.Acked a = state.acked.get(item.uid());
         if (item.isDelete()) {
             if (a != null || state.queue.isPending(item.uid())) {
@@ -275,7 +324,7 @@ public final class SyncController implements AutoCloseable {
             }
             return;
         }
-        if (!wanted(state.name, item)) {
+        if (!wanted(item, share)) {
             if (a != null) {
                 state.queue.offer(item.withOperation(Operations.DELETE)); // no longer meant for this node
             }
@@ -288,41 +337,33 @@ public final class SyncController implements AutoCloseable {
 
     /** Desired minus acknowledged: queue what is newer, delete what is gone or no longer wanted. */
     private void reconcile(NodeState state) {
-        Set<String> referenced = referencedConfig(state.name);
+        Share share = new Share(state.name);
         for (String kind : desired.kinds()) {
             switch (kind) {
                 case "node" -> {
                     if (settings.allNodeObjects()) {
-                        desired.ofKind(kind).forEach(item -> offer(state, item));
+                        desired.ofKind(kind).forEach(item -> offer(state, item, share));
                     } else {
                         SyncItem own = desired.byKey("node", null, state.name);
                         if (own != null) {
-                            offer(state, own);
+                            offer(state, own, share);
                         }
                     }
                 }
-                case "configmap", "secret" -> {
-                    for (String ref : referenced) {
-                        String[] p = ref.split("/", 3);
-                        SyncItem item = p[0].equals(kind) ? desired.byKey(kind, p[1], p[2]) : null;
-                        if (item != null) {
-                            offer(state, item);
-                        }
-                    }
-                }
-                default -> desired.ofKind(kind).forEach(item -> offer(state, item));
+                case "configmap", "secret" -> offerReferenced(state, kind, share.config(), share);
+                case "device" -> desired.devicesOn(state.name).forEach(item -> offer(state, item, share));
+                case "devicemodel" -> offerReferenced(state, kind, share.models(), share);
+                default -> desired.ofKind(kind).forEach(item -> offer(state, item, share));
             }
         }
         for (var it = state.acked.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, SyncRecords.Acked> e = it.next();
             SyncRecords.Acked a = e.getValue();
-            if (desired.contains(e.getKey())) {
-                if ((a.kubeEdgeType().equals("configmap") || a.kubeEdgeType().equals("secret"))
-                        && !referenced.contains(DesiredObjects.key(a.kubeEdgeType(), a.namespace(), a.name()))) {
-                    SyncItem item = desired.byKey(a.kubeEdgeType(), a.namespace(), a.name());
-                    if (item != null) {
-                        state.queue.offer(item.withOperation(Operations.DELETE)); // no pod of this node uses it any more
-                    }
+            SyncItem current = desired.get(e.getKey());
+            if (current != null) {
+                if (!wanted(current, share)) {
+                    // no longer meant for this node: a pod stopped using it, a device moved away
+                    state.queue.offer(current.withOperation(Operations.DELETE));
                 }
                 continue;
             }
@@ -355,25 +396,29 @@ public final class SyncController implements AutoCloseable {
         }
     }
 
-    /**
-     * Per-node selection: Devices of the node, ConfigMaps and Secrets its pods use, its own Node (or all,
-     * per settings); everything else goes everywhere.
-     */
-    private boolean wanted(String node, SyncItem item) {
-        if (item.kubeEdgeType().equals("node") && !settings.allNodeObjects()) {
-            return node.equals(item.name());
+    /** The objects of {@code kind} named in {@code keys} ({@code kind/namespace/name}). */
+    private void offerReferenced(NodeState state, String kind, Set<String> keys, Share share) {
+        for (String ref : keys) {
+            String[] p = ref.split("/", 3);
+            SyncItem item = p[0].equals(kind) ? desired.byKey(kind, p[1], p[2]) : null;
+            if (item != null) {
+                offer(state, item, share);
+            }
         }
-        if (item.kubeEdgeType().equals("device")) {
-            return node.equals(item.body().path("spec").path("nodeName").asText(""));
-        }
-        if (configKind(item)) {
-            return referencedConfig(node).contains(configKey(item));
-        }
-        return true;
     }
 
-    private static boolean configKind(SyncItem item) {
-        return item.kubeEdgeType().equals("configmap") || item.kubeEdgeType().equals("secret");
+    /**
+     * Per-node selection: Devices of the node, the DeviceModels they use, ConfigMaps and Secrets its
+     * pods use, its own Node (or all, per settings); everything else goes everywhere.
+     */
+    private boolean wanted(SyncItem item, Share share) {
+        return switch (item.kubeEdgeType()) {
+            case "node" -> settings.allNodeObjects() || share.node.equals(item.name());
+            case "device" -> share.node.equals(DesiredObjects.deviceNode(item.body()));
+            case "devicemodel" -> share.models().contains(DesiredObjects.key(item.kubeEdgeType(), item.namespace(), item.name()));
+            case "configmap", "secret" -> share.config().contains(configKey(item));
+            default -> true;
+        };
     }
 
     private static String configKey(SyncItem item) {
