@@ -60,6 +60,10 @@ class ObjectSyncRecordsTest {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = client(server);
+        // the nodes exist in the cluster, or the collection at start would remove their records
+        for (String node : List.of("e1", "e2")) {
+            client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata().build()).create();
+        }
     }
 
     static KubernetesClient client(KubernetesMockServer server) {
@@ -155,7 +159,6 @@ class ObjectSyncRecordsTest {
     @Test
     void anAcknowledgedDeleteRemovesTheRecordAndNodesThatNoLongerExistAreCollected() throws Exception {
         ReliableSyncCrds.install(client, WAIT);
-        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("e1").endMetadata().build()).create();
         records = open(new PrometheusRegistry());
         String a = UUID.randomUUID().toString();
         String b = UUID.randomUUID().toString();

@@ -104,7 +104,7 @@ class SyncControllerTest {
         return m;
     }
 
-    SyncController controller(MemoryResourceStore store, SyncRecords records) {
+    static SyncController controller(MemoryResourceStore store, SyncRecords records) {
         SyncController c = new SyncController(store, records, new SyncController.Settings(8, 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofMillis(300), false, 1000), Clock.systemUTC(), new PrometheusRegistry());
         c.start();
