@@ -27,7 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged ({@link SyncRecords}), and a {@link NodeQueue}. A reconcile (on connect, and every
  * {@code reconcileInterval}) diffs the two and queues what is newer and deletes for what vanished;
  * live changes are queued as they happen. Everything runs on one thread ("sync"), which sends without
- * blocking and records ACKs in batches.
+ * blocking and records ACKs in batches; only the read of a connecting node's records happens on
+ * reader threads, since the records may live in the cluster (ObjectSyncs).
  */
 public final class SyncController implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncController.class);
@@ -77,11 +80,19 @@ public final class SyncController implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Reads nodes' records when they connect; a few at once, as a reconnect storm reads thousands. */
+    private final ExecutorService recordReaders = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "sync-records-read");
+        t.setDaemon(true);
+        return t;
+    });
     private final List<Watch> watches = new ArrayList<>();
     /** Desired objects (loop thread only). */
     private final DesiredObjects desired = new DesiredObjects();
     /** Per connected node (loop thread only). */
     private final Map<String, NodeState> nodes = new HashMap<>();
+    /** Nodes whose records are being read, with their newest connection (loop thread only). */
+    private final Map<String, Outbound> loading = new HashMap<>();
     private final List<SyncRecords.Change> unrecorded = new ArrayList<>();
     /** When each object version appeared in the store, for the fan-out latency histogram. */
     private final Map<String, Instant> changedAt = new HashMap<>();
@@ -149,27 +160,57 @@ public final class SyncController implements AutoCloseable {
         loop.scheduleWithFixedDelay(this::reconcileAll, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** A node connected: its records are loaded and everything it misses is queued. */
+    /**
+     * A node connected: its records are read (on a reader thread: a remote store must not hold the
+     * sync thread), then everything it misses is queued.
+     */
     public void attach(String node, Outbound out) {
         submit(() -> {
             NodeState state = nodes.get(node);
-            if (state == null) {
-                flushRecords(); // ACKs of an earlier session of this node must be in the records read next
-                state = new NodeState(node, new NodeQueue(settings.window(), settings.maxTries(), settings.ackTimeout(), settings.backoff()),
-                        new HashMap<>(records.forNode(node)));
-                nodes.put(node, state);
-                connected.incrementAndGet();
-            } else {
+            if (state != null) {
                 state.queue.reset();
+                state.out = out;
+                reconcile(state);
+                return;
             }
-            state.out = out;
-            reconcile(state);
+            if (loading.put(node, out) != null) {
+                return; // a read is under way; it binds this newest connection
+            }
+            flushRecords(); // ACKs of an earlier session of this node must be in the records read next
+            try {
+                CompletableFuture.supplyAsync(() -> records.forNode(node), recordReaders)
+                        .whenComplete((acked, failure) -> submit(() -> loaded(node, acked, failure)));
+            } catch (RejectedExecutionException closing) {
+                loading.remove(node);
+            }
         });
+    }
+
+    private void loaded(String node, Map<String, SyncRecords.Acked> acked, Throwable failure) {
+        Outbound out = loading.remove(node);
+        if (out == null) {
+            return; // disconnected meanwhile
+        }
+        if (failure != null) {
+            log.warn("cannot read the sync records of node {} ({}): it receives every object again, and deletes of objects removed "
+                    + "while it was away are not sent in this session", node, failure.toString());
+            acked = Map.of();
+        }
+        NodeState state = new NodeState(node, new NodeQueue(settings.window(), settings.maxTries(), settings.ackTimeout(), settings.backoff()),
+                new HashMap<>(acked));
+        nodes.put(node, state);
+        connected.incrementAndGet();
+        state.out = out;
+        reconcile(state);
     }
 
     /** A node's connection closed (only if {@code out} is still its current one). */
     public void detach(String node, Outbound out) {
         submit(() -> {
+            if (loading.get(node) == out) {
+                loading.remove(node);
+                return;
+            }
             NodeState state = nodes.get(node);
             if (state != null && state.out == out) {
                 nodes.remove(node);
@@ -536,5 +577,6 @@ public final class SyncController implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         loop.shutdownNow();
+        recordReaders.shutdownNow();
     }
 }

@@ -212,4 +212,51 @@ class SyncControllerTest {
             assertThat(records.forNode("e2").values()).extracting(SyncRecords.Acked::name).contains("t1", "thermo");
         }
     }
+
+    @Test
+    void aSlowReadOfOneNodesRecordsDoesNotHoldTheOthers() throws Exception {
+        MemoryResourceStore store = MemoryResourceStore.inMemory();
+        store.create(BuiltinTypes.SERVICES, service("a"), WriteOptions.DEFAULT);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        FakeEdge slow = new FakeEdge("slow");
+        FakeEdge fast = new FakeEdge("fast");
+        try (SyncRecords sqlite = new SqliteSyncRecords(dir);
+             SyncRecords records = new SyncRecords() {
+                 @Override
+                 public Map<String, Acked> forNode(String node) {
+                     if (node.equals("slow")) {
+                         try {
+                             release.await(); // a remote store that does not answer
+                         } catch (InterruptedException e) {
+                             Thread.currentThread().interrupt();
+                         }
+                     }
+                     return sqlite.forNode(node);
+                 }
+
+                 @Override
+                 public void apply(List<Change> changes) {
+                     sqlite.apply(changes);
+                 }
+
+                 @Override
+                 public long count() {
+                     return sqlite.count();
+                 }
+
+                 @Override
+                 public void close() {
+                 }
+             };
+             SyncController c = controller(store, records)) {
+            slow.controller = c;
+            fast.controller = c;
+            c.attach("slow", slow);
+            c.attach("fast", fast);
+            await().atMost(Duration.ofSeconds(10)).until(() -> fast.state.containsKey("default/service/a"));
+            assertThat(slow.received).isEmpty();
+            release.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> slow.state.containsKey("default/service/a"));
+        }
+    }
 }
