@@ -98,9 +98,9 @@ public final class CloudcoreCommand implements Callable<Integer> {
         @Option(names = "--master", paramLabel = "URL", description = "Cluster mode with an API server URL (no credentials).")
         String master;
 
-        @Option(names = "--install-crds", description = {"Cluster mode: install KubeEdge's ObjectSync and ClusterObjectSync CRDs",
-                "(reliablesyncs.kubeedge.io/v1alpha1) when missing (sets modules.cluster.installCrds). Without them the versions",
-                "edges acknowledged are kept in SQLite in the data directory."})
+        @Option(names = "--install-crds", description = "Cluster mode: install KubeEdge's ObjectSync and ClusterObjectSync CRDs "
+                + "(reliablesyncs.kubeedge.io/v1alpha1) when missing (sets modules.cluster.installCrds). Without them the versions "
+                + "edges acknowledged are kept in SQLite in the data directory.")
         boolean installCrds;
 
         @Option(names = "--advertise-address", paramLabel = "ADDR", split = ",",

@@ -1,6 +1,7 @@
 package io.kedge.cloud;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -82,8 +83,13 @@ class ClusterModuleTest {
     }
 
     @Test
-    void anUnknownStoreIsAConfigErrorNamingTheKey() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> config("etcd", null))
-                .hasMessageContaining("syncRecords").hasMessageContaining("etcd");
+    void badClusterKeysAreConfigErrorsNamingTheKeyAndValue() throws Exception {
+        Path file = dir.resolve("cloudcore.yaml");
+        Files.writeString(file, "modules:\n  standalone: {enable: false}\n  cluster: {enable: true, syncRecords: etcd}\n");
+        assertThatThrownBy(() -> CloudcoreConfig.load(file)).hasMessageContaining("modules.cluster.syncRecords").hasMessageContaining("etcd");
+        Files.writeString(file, "modules:\n  cluster: {objectSyncGcSeconds: 1}\n");
+        assertThatThrownBy(() -> CloudcoreConfig.load(file)).hasMessageContaining("modules.cluster.objectSyncGcSeconds");
+        Files.writeString(file, "modules:\n  cluster: {installCrds: maybe}\n");
+        assertThatThrownBy(() -> CloudcoreConfig.load(file)).hasMessageContaining("modules.cluster.installCrds");
     }
 }

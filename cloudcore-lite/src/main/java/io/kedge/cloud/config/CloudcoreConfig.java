@@ -23,6 +23,9 @@ import java.util.List;
  *     tls: {certFile: server.crt, keyFile: server.key}
  *     tokenFile: tokens.txt
  *   endpointsController: {enable: true, resyncSeconds: 300}
+ *   # cluster mode instead of standalone (standalone.enable: false):
+ *   cluster: {enable: true, kubeconfig: /etc/kedge/kubeconfig, syncRecords: objectSync, installCrds: false,
+ *             objectSyncMaxPending: 100000, objectSyncGcSeconds: 600}
  * </pre>
  */
 public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
