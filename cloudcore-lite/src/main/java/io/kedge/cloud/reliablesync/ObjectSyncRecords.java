@@ -2,6 +2,10 @@ package io.kedge.cloud.reliablesync;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.ListOptions;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -36,6 +40,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +71,7 @@ public final class ObjectSyncRecords implements SyncRecords {
     public static final String NODE_ANNOTATION = "kedge.io/node";
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
     private static final int BATCH = 256;
+    private static final long PAGE = 500;
 
     /**
      * {@code maxPending}: records with a change not yet written; {@code gcInterval}: how often records
@@ -159,6 +166,7 @@ public final class ObjectSyncRecords implements SyncRecords {
 
     // ---- SyncRecords ----
 
+    /** Lists the node's records (called on the controller's reader threads, never its sync thread). */
     @Override
     public Map<String, Acked> forNode(String node) {
         List<Change> unwritten;
@@ -448,37 +456,57 @@ public final class ObjectSyncRecords implements SyncRecords {
         }
     }
 
-    /** Removes the records of nodes that no longer exist, and counts the records. */
+    /**
+     * Removes the records of nodes that no longer exist, and counts the records. Lists page by page, so
+     * memory stays bounded however many records the cluster holds.
+     */
     void collect() {
-        // Records first, nodes second: a record listed was written after its node appeared (nodes are
-        // created on connect, before any ACK), so only a node deleted meanwhile is missing from the list.
-        List<GenericKubernetesResource> items = new ArrayList<>(client.genericKubernetesResources(ReliableSyncCrds.OBJECT_SYNC)
-                .inAnyNamespace().withLabel(NODE_LABEL).list().getItems());
-        items.addAll(client.genericKubernetesResources(ReliableSyncCrds.CLUSTER_OBJECT_SYNC).withLabel(NODE_LABEL).list().getItems());
         Set<String> nodes = new HashSet<>();
-        client.nodes().list().getItems().forEach(n -> nodes.add(n.getMetadata().getName()));
-        long left = items.size();
-        int removed = 0;
-        for (GenericKubernetesResource r : items) {
-            String node = annotation(r);
-            if (node != null && nodes.contains(node)) {
-                continue;
-            }
-            try {
-                ops(r.getMetadata().getNamespace()).withName(r.getMetadata().getName()).delete();
-                left--;
-                removed++;
-                collected.inc();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 404) {
-                    throw e;
+        eachPage(o -> client.nodes().list(o), page -> page.forEach(n -> nodes.add(n.getMetadata().getName())));
+        Set<String> gone = new HashSet<>();
+        long[] left = {0};
+        int[] removed = {0};
+        for (boolean namespaced : new boolean[] {true, false}) {
+            eachPage(o -> namespaced ? client.genericKubernetesResources(ReliableSyncCrds.OBJECT_SYNC).inAnyNamespace().withLabel(NODE_LABEL)
+                    .list(o) : client.genericKubernetesResources(ReliableSyncCrds.CLUSTER_OBJECT_SYNC).withLabel(NODE_LABEL).list(o), page -> {
+                for (GenericKubernetesResource r : page) {
+                    left[0]++;
+                    String node = annotation(r);
+                    if (node != null && !gone.contains(node)) {
+                        // The records are listed after the nodes: a node created since is confirmed before its records go.
+                        if (nodes.contains(node) || client.nodes().withName(node).get() != null) {
+                            nodes.add(node);
+                            continue;
+                        }
+                        gone.add(node);
+                    }
+                    try {
+                        ops(r.getMetadata().getNamespace()).withName(r.getMetadata().getName()).delete();
+                        left[0]--;
+                        removed[0]++;
+                        collected.inc();
+                    } catch (KubernetesClientException e) {
+                        if (e.getCode() != 404) {
+                            throw e;
+                        }
+                    }
                 }
-            }
+            });
         }
-        count.set(left);
-        if (removed > 0) {
-            log.info("removed {} ObjectSync records of nodes that no longer exist", removed);
+        count.set(left[0]);
+        if (removed[0] > 0) {
+            log.info("removed {} ObjectSync records of {} nodes that no longer exist", removed[0], gone.size());
         }
+    }
+
+    private static <T extends HasMetadata> void eachPage(Function<ListOptions, ? extends KubernetesResourceList<T>> list,
+                                                       Consumer<List<T>> page) {
+        String next = null;
+        do {
+            KubernetesResourceList<T> l = list.apply(new ListOptionsBuilder().withLimit(PAGE).withContinue(next).build());
+            page.accept(l.getItems());
+            next = l.getMetadata() == null ? null : l.getMetadata().getContinue();
+        } while (next != null && !next.isEmpty());
     }
 
     /** Writes what is pending (for at most the close deadline), then stops; logs what could not be written. */
