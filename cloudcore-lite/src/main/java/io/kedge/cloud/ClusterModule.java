@@ -90,8 +90,8 @@ public final class ClusterModule implements CloudModule {
         }
         recordStore = "objectSync";
         ObjectSyncRecords records = new ObjectSyncRecords(recordsClient, new ObjectSyncRecords.Settings(config.objectSyncMaxPending(),
-                Duration.ofSeconds(config.objectSyncGcSeconds()), Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(5)),
-                metrics);
+                Duration.ofSeconds(config.objectSyncGcSeconds()), Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(5),
+                ObjectSyncRecords.Settings.DEFAULT.writers()), metrics);
         records.start();
         return records;
     }

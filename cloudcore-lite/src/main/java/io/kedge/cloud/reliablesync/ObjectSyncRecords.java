@@ -34,11 +34,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -54,9 +57,9 @@ import org.slf4j.LoggerFactory;
  * {@code kedge.io/node} (the name), so a node's records are one label-selected list.
  *
  * <p>Writes never block the sync controller: {@link #apply} only queues, coalescing per (node, object)
- * so that only the newest change of a record is pending, and one writer thread creates, patches the
- * status of, or deletes the resources. While the API is down the pending changes stay queued (at most
- * {@code maxPending} records; beyond that a change is dropped, counted and logged, which costs a resend
+ * so that only the newest change of a record is pending, and a writer thread creates, patches the
+ * status of, or deletes the resources, in batches of parallel calls. While the API is down the pending
+ * changes stay queued (at most {@code maxPending} records; beyond that a change is dropped, counted and logged, which costs a resend
  * of that object or a repeated delete after a restart, never a lost object) and are retried with
  * exponential backoff. {@link #close} writes what is pending for a few seconds and logs what it could
  * not. A change the API rejects as invalid is dropped with an error line.
@@ -76,11 +79,13 @@ public final class ObjectSyncRecords implements SyncRecords {
     /**
      * {@code maxPending}: records with a change not yet written; {@code gcInterval}: how often records
      * of vanished nodes are collected; {@code minBackoff}..{@code maxBackoff}: the retry delays while the
-     * API fails; {@code closeDeadline}: how long {@link #close} keeps writing what is pending.
+     * API fails; {@code closeDeadline}: how long {@link #close} keeps writing what is pending;
+     * {@code writers}: API calls at once.
      */
-    public record Settings(int maxPending, Duration gcInterval, Duration minBackoff, Duration maxBackoff, Duration closeDeadline) {
+    public record Settings(int maxPending, Duration gcInterval, Duration minBackoff, Duration maxBackoff, Duration closeDeadline,
+                           int writers) {
         public static final Settings DEFAULT = new Settings(100_000, Duration.ofMinutes(10), Duration.ofMillis(500),
-                Duration.ofSeconds(30), Duration.ofSeconds(5));
+                Duration.ofSeconds(30), Duration.ofSeconds(5), 8);
     }
 
     private final KubernetesClient client;
@@ -90,6 +95,7 @@ public final class ObjectSyncRecords implements SyncRecords {
         t.setDaemon(true);
         return t;
     });
+    private final ExecutorService lanes;
     private final Object lock = new Object();
     /** Changes not yet taken by the writer, newest per record (guarded by lock). */
     private final LinkedHashMap<String, Change> pending = new LinkedHashMap<>();
@@ -108,6 +114,12 @@ public final class ObjectSyncRecords implements SyncRecords {
     public ObjectSyncRecords(KubernetesClient client, Settings settings, PrometheusRegistry metrics) {
         this.client = client;
         this.settings = settings;
+        AtomicInteger lane = new AtomicInteger();
+        lanes = Executors.newFixedThreadPool(settings.writers(), r -> {
+            Thread t = new Thread(r, "objectsync-write-" + lane.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         writes = Counter.builder().name("kedge_objectsync_writes_total")
                 .help("ObjectSync/ClusterObjectSync writes by operation (create, status, delete) and result (ok, retry, rejected)")
                 .labelNames("op", "result").register(metrics);
@@ -297,13 +309,19 @@ public final class ObjectSyncRecords implements SyncRecords {
         }
     }
 
-    /** Writes batches until nothing is pending; on a failure re-queues and retries after a backoff. */
+    /**
+     * Writes batches until nothing is pending, the changes of a batch in parallel (a batch holds one
+     * change per record, and the next batch starts when this one is done, so each record's changes
+     * stay in order). On a failure the failed changes are re-queued and retried after a backoff;
+     * while failing, one change at a time probes the API instead of a whole batch.
+     */
     private void drain() {
         drainScheduled.set(false);
         while (true) {
             List<Change> batch = new ArrayList<>();
+            int size = backoffMillis == 0 ? BATCH : 1;
             synchronized (lock) {
-                for (Iterator<Change> it = pending.values().iterator(); it.hasNext() && batch.size() < BATCH; ) {
+                for (Iterator<Change> it = pending.values().iterator(); it.hasNext() && batch.size() < size; ) {
                     Change c = it.next();
                     it.remove();
                     writing.put(key(c.node(), c.uid()), c);
@@ -313,44 +331,51 @@ public final class ObjectSyncRecords implements SyncRecords {
             if (batch.isEmpty()) {
                 return;
             }
+            List<CompletableFuture<RuntimeException>> results = new ArrayList<>();
+            for (Change c : batch) {
+                results.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        write(c);
+                        return null;
+                    } catch (RuntimeException e) {
+                        return e;
+                    }
+                }, lanes));
+            }
+            RuntimeException retryCause = null;
             for (int i = 0; i < batch.size(); i++) {
                 Change c = batch.get(i);
-                boolean retry;
-                try {
-                    write(c);
-                    retry = false;
-                } catch (RuntimeException e) {
-                    retry = e instanceof KubernetesClientException k && retryable(k);
-                    if (!retry) {
-                        log.error("the API rejected the ObjectSync record {} ({}): not recorded", objectName(c.node(), c.uid()),
-                                e.getMessage());
-                    } else if (backoffMillis == 0) {
-                        log.warn("writing ObjectSync records failed ({}): {} changes stay queued and are retried", e.getMessage(),
-                                pendingCount());
-                    }
+                RuntimeException e = results.get(i).join();
+                boolean retry = e instanceof KubernetesClientException k && retryable(k);
+                if (e != null && !retry) {
+                    log.error("the API rejected the ObjectSync record {} ({}): not recorded", objectName(c.node(), c.uid()), e.getMessage());
                 }
-                if (retry) {
-                    synchronized (lock) {
-                        for (Change back : batch.subList(i, batch.size())) {
-                            String k = key(back.node(), back.uid());
-                            writing.remove(k);
-                            pending.putIfAbsent(k, back); // unless a newer change of it came meanwhile
-                        }
-                    }
-                    long min = settings.minBackoff().toMillis();
-                    backoffMillis = Math.min(settings.maxBackoff().toMillis(), backoffMillis == 0 ? min : backoffMillis * 2);
-                    if (!closing) {
-                        scheduleDrain(backoffMillis);
-                    }
-                    return;
-                }
+                String k = key(c.node(), c.uid());
                 synchronized (lock) {
-                    writing.remove(key(c.node(), c.uid()));
+                    writing.remove(k);
+                    if (retry) {
+                        pending.putIfAbsent(k, c); // unless a newer change of it came meanwhile
+                    }
                 }
-                if (backoffMillis != 0) {
-                    backoffMillis = 0;
-                    log.info("writing ObjectSync records works again");
+                if (retry && retryCause == null) {
+                    retryCause = e;
                 }
+            }
+            if (retryCause != null) {
+                if (backoffMillis == 0) {
+                    log.warn("writing ObjectSync records failed ({}): {} changes stay queued and are retried", retryCause.getMessage(),
+                            pendingCount());
+                }
+                long min = settings.minBackoff().toMillis();
+                backoffMillis = Math.min(settings.maxBackoff().toMillis(), backoffMillis == 0 ? min : backoffMillis * 2);
+                if (!closing) {
+                    scheduleDrain(backoffMillis);
+                }
+                return;
+            }
+            if (backoffMillis != 0) {
+                backoffMillis = 0;
+                log.info("writing ObjectSync records works again");
             }
         }
     }
@@ -530,6 +555,7 @@ public final class ObjectSyncRecords implements SyncRecords {
             Thread.currentThread().interrupt();
         }
         writer.shutdownNow();
+        lanes.shutdownNow();
         int left = pendingCount();
         if (left > 0) {
             log.warn("stopping with {} ObjectSync changes not written (the API failed): those objects are sent again after the restart, "

@@ -47,7 +47,7 @@ class ObjectSyncRecordsTest {
 
     static final Duration WAIT = Duration.ofSeconds(30);
     static final ObjectSyncRecords.Settings FAST = new ObjectSyncRecords.Settings(1000, Duration.ofHours(1), Duration.ofMillis(50),
-            Duration.ofMillis(200), Duration.ofSeconds(5));
+            Duration.ofMillis(200), Duration.ofSeconds(5), 4);
 
     FlakyCrudDispatcher dispatcher;
     KubernetesMockServer server;
@@ -220,7 +220,7 @@ class ObjectSyncRecordsTest {
         ReliableSyncCrds.install(client, WAIT);
         PrometheusRegistry metrics = new PrometheusRegistry();
         records = new ObjectSyncRecords(client, new ObjectSyncRecords.Settings(2, Duration.ofHours(1), Duration.ofMillis(50),
-                Duration.ofMillis(200), Duration.ofSeconds(5)), metrics);
+                Duration.ofMillis(200), Duration.ofSeconds(5), 4), metrics);
         records.start();
         dispatcher.failing = true;
         records.apply(List.of(new Change("e1", "u1", new Acked("service", "default", "a", "1")),
