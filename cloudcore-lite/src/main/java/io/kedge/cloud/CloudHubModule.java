@@ -37,6 +37,7 @@ public final class CloudHubModule implements CloudModule {
     private final CloudcoreConfig.SyncController syncConfig;
     private final Path dataDir;
     private final Supplier<ResourceStore> store;
+    private final RecordsFactory recordsFactory;
     private final PrometheusRegistry metrics;
     private final List<AutoCloseable> started = new ArrayList<>();
     private JoinTokens tokens;
@@ -45,8 +46,14 @@ public final class CloudHubModule implements CloudModule {
     private CloudHub hub;
     private BootstrapServer bootstrap;
 
+    /** Opens the store of acknowledged versions (SQLite, or the cluster's ObjectSyncs in cluster mode). */
+    public interface RecordsFactory {
+        SyncRecords open() throws Exception;
+    }
+
     public CloudHubModule(CloudcoreConfig.CloudHub config, CloudcoreConfig.SyncController syncConfig, Path dataDir,
-                          Supplier<ResourceStore> store, PrometheusRegistry metrics) {
+                          Supplier<ResourceStore> store, RecordsFactory recordsFactory, PrometheusRegistry metrics) {
+        this.recordsFactory = recordsFactory;
         this.config = config;
         this.syncConfig = syncConfig;
         this.dataDir = dataDir;
@@ -93,7 +100,7 @@ public final class CloudHubModule implements CloudModule {
         }
         started.add(bootstrap);
 
-        records = new SyncRecords(dataDir);
+        records = recordsFactory.open();
         started.add(records);
         GaugeWithCallback.builder().name("kedge_sync_records").help("Acknowledged (node, object) versions stored")
                 .callback(cb -> cb.call(records.count())).register(metrics);

@@ -1,6 +1,7 @@
 package io.kedge.cloud;
 
 import io.kedge.cloud.config.CloudcoreConfig;
+import io.kedge.cloud.sync.SqliteSyncRecords;
 import io.kedge.common.admin.AdminServer;
 import io.kedge.common.cli.VersionProvider;
 import io.kedge.common.config.ConfigException;
@@ -64,8 +65,10 @@ public final class Cloudcore implements AutoCloseable {
             }
             ClusterModule source = cluster;
             StandaloneModule store = standalone;
-            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), Path.of(config.dataDir()),
-                    () -> source != null ? source.store() : store.store(), metrics);
+            Path dataDir = Path.of(config.dataDir());
+            cloudHub = new CloudHubModule(m.cloudHub(), m.syncController(), dataDir,
+                    () -> source != null ? source.store() : store.store(),
+                    () -> source != null ? source.syncRecords(dataDir, metrics) : new SqliteSyncRecords(dataDir), metrics);
             modules.add(cloudHub);
         }
         if (modules.isEmpty()) {

@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
         subcommands = {CloudcoreCommand.Serve.class, CloudcoreCommand.GetToken.class},
         description = {"Kedge cloud side: in standalone mode an embedded SQLite store behind a Kubernetes-compatible API",
                 "(kubectl, fabric8 and client-go clients work against it) and an endpoints controller; with CloudHub",
-                "(--advertise-address) edge nodes join with a token and receive the store's objects.",
+                "(--advertise-address) edge nodes join with a token and receive the store's objects. In cluster mode",
+                "(--kubeconfig, --master) edges follow a real cluster; what they acknowledged is kept in KubeEdge's",
+                "ObjectSync/ClusterObjectSync resources when the cluster serves them (--install-crds), else in SQLite.",
                 "Configuration from a YAML file (-c); flags override it. Runs `serve` when no command is given."})
 public final class CloudcoreCommand implements Callable<Integer> {
     @Mixin
@@ -96,6 +98,11 @@ public final class CloudcoreCommand implements Callable<Integer> {
         @Option(names = "--master", paramLabel = "URL", description = "Cluster mode with an API server URL (no credentials).")
         String master;
 
+        @Option(names = "--install-crds", description = "Cluster mode: install KubeEdge's ObjectSync and ClusterObjectSync CRDs "
+                + "(reliablesyncs.kubeedge.io/v1alpha1) when missing (sets modules.cluster.installCrds). Without them the versions "
+                + "edges acknowledged are kept in SQLite in the data directory.")
+        boolean installCrds;
+
         @Option(names = "--advertise-address", paramLabel = "ADDR", split = ",",
                 description = "Enable CloudHub and bootstrap; edges dial these addresses (IPs or DNS names; the server certificate's SANs).")
         List<String> advertise;
@@ -147,7 +154,13 @@ public final class CloudcoreCommand implements Callable<Integer> {
                     admin != null ? new CloudcoreConfig.Admin(admin) : c.admin(),
                     new CloudcoreConfig.Modules(kubeconfig != null || master != null ? withoutStandalone(s) : s,
                             c.modules().endpointsController(), hubWithFlags(c.modules().cloudHub()), c.modules().syncController(),
-                            kubeconfig != null || master != null ? new CloudcoreConfig.Cluster(true, kubeconfig, master) : c.modules().cluster()));
+                            clusterWithFlags(c.modules().cluster())));
+        }
+
+        CloudcoreConfig.Cluster clusterWithFlags(CloudcoreConfig.Cluster k) {
+            boolean source = kubeconfig != null || master != null;
+            return k.withSource(source || k.enable(), source ? kubeconfig : k.kubeconfig(), source ? master : k.master(),
+                    installCrds || k.installCrds());
         }
 
         static CloudcoreConfig.Standalone withoutStandalone(CloudcoreConfig.Standalone s) {

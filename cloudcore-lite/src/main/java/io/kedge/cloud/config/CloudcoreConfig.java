@@ -23,6 +23,9 @@ import java.util.List;
  *     tls: {certFile: server.crt, keyFile: server.key}
  *     tokenFile: tokens.txt
  *   endpointsController: {enable: true, resyncSeconds: 300}
+ *   # cluster mode instead of standalone (standalone.enable: false):
+ *   cluster: {enable: true, kubeconfig: /etc/kedge/kubeconfig, syncRecords: objectSync, installCrds: false,
+ *             objectSyncMaxPending: 100000, objectSyncGcSeconds: 600}
  * </pre>
  */
 public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
@@ -77,13 +80,39 @@ public record CloudcoreConfig(String dataDir, Admin admin, Modules modules) {
      * Cluster mode: edges receive what a real Kubernetes API holds (read through informers) instead of
      * the embedded store. {@code kubeconfig} or {@code master}; neither: in-cluster or ~/.kube/config.
      * Needs {@code standalone.enable: false} (one source of truth).
+     *
+     * <p>{@code syncRecords}: where the versions edges acknowledged are kept: {@code objectSync} (the
+     * default) in KubeEdge's ObjectSync/ClusterObjectSync resources when the cluster serves them, else
+     * (one log line) in SQLite in {@code dataDir}; {@code sqlite} always in SQLite. {@code installCrds}:
+     * install those two CRDs at start when they are missing. {@code objectSyncMaxPending}: record
+     * changes that may wait while the API fails; {@code objectSyncGcSeconds}: how often records of nodes
+     * that no longer exist are removed.
      */
-    public record Cluster(Boolean enable, String kubeconfig, String master) {
+    public record Cluster(Boolean enable, String kubeconfig, String master, String syncRecords, Boolean installCrds,
+                          Integer objectSyncMaxPending, Integer objectSyncGcSeconds) {
         public static final Cluster DEFAULT = new Cluster(null, null, null);
+
+        public Cluster(Boolean enable, String kubeconfig, String master) {
+            this(enable, kubeconfig, master, null, null, null, null);
+        }
 
         public Cluster {
             enable = enable != null && enable;
+            syncRecords = syncRecords == null ? "objectSync" : syncRecords;
+            installCrds = installCrds != null && installCrds;
+            objectSyncMaxPending = objectSyncMaxPending == null ? 100_000 : objectSyncMaxPending;
+            objectSyncGcSeconds = objectSyncGcSeconds == null ? 600 : objectSyncGcSeconds;
             require(master == null || master.matches("https?://.+"), "master", master, "must be an http(s) URL");
+            require(syncRecords.equals("objectSync") || syncRecords.equals("sqlite"), "syncRecords", syncRecords,
+                    "must be objectSync or sqlite");
+            require(objectSyncMaxPending >= 100 && objectSyncMaxPending <= 10_000_000, "objectSyncMaxPending", objectSyncMaxPending,
+                    "must be between 100 and 10000000");
+            require(objectSyncGcSeconds >= 10 && objectSyncGcSeconds <= 7 * 86_400, "objectSyncGcSeconds", objectSyncGcSeconds,
+                    "must be between 10 and 604800");
+        }
+
+        public Cluster withSource(Boolean enable, String kubeconfig, String master, Boolean installCrds) {
+            return new Cluster(enable, kubeconfig, master, syncRecords, installCrds, objectSyncMaxPending, objectSyncGcSeconds);
         }
     }
 

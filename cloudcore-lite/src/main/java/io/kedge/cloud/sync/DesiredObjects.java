@@ -1,5 +1,6 @@
 package io.kedge.cloud.sync;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,14 +10,16 @@ import java.util.Set;
 
 /**
  * The objects to sync, indexed so that a node's share is found without scanning everything: by UID,
- * by kind, by {@code kind/namespace/name}, and pods by the node they are bound to. With thousands of
- * nodes (each a Node object) a per-node scan of all objects would make every reconcile quadratic.
+ * by kind, by {@code kind/namespace/name}, and pods and devices by the node they are bound to. With
+ * thousands of nodes (each a Node object) a per-node scan of all objects would make every reconcile
+ * quadratic.
  */
 final class DesiredObjects {
     private final Map<String, SyncItem> byUid = new HashMap<>();
     private final Map<String, Map<String, SyncItem>> byKind = new LinkedHashMap<>();
     private final Map<String, SyncItem> byKey = new HashMap<>();
-    private final Map<String, Map<String, SyncItem>> podsByNode = new HashMap<>();
+    /** Per kind (pod, device), per node: the objects bound to it. */
+    private final Map<String, Map<String, Map<String, SyncItem>>> boundByNode = new HashMap<>();
 
     static String key(String kind, String namespace, String name) {
         return kind + "/" + namespace + "/" + name;
@@ -29,7 +32,8 @@ final class DesiredObjects {
         byKey.put(key(item.kubeEdgeType(), item.namespace(), item.name()), item);
         String node = boundNode(item);
         if (node != null) {
-            podsByNode.computeIfAbsent(node, n -> new LinkedHashMap<>()).put(item.uid(), item);
+            boundByNode.computeIfAbsent(item.kubeEdgeType(), k -> new HashMap<>()).computeIfAbsent(node, n -> new LinkedHashMap<>())
+                    .put(item.uid(), item);
         }
     }
 
@@ -44,19 +48,22 @@ final class DesiredObjects {
         }
         byKey.remove(key(old.kubeEdgeType(), old.namespace(), old.name()), old);
         String node = boundNode(old);
-        if (node != null) {
-            Map<String, SyncItem> pods = podsByNode.get(node);
-            if (pods != null) {
-                pods.remove(uid);
-                if (pods.isEmpty()) {
-                    podsByNode.remove(node);
-                }
+        Map<String, Map<String, SyncItem>> byNode = node == null ? null : boundByNode.get(old.kubeEdgeType());
+        Map<String, SyncItem> bound = byNode == null ? null : byNode.get(node);
+        if (bound != null) {
+            bound.remove(uid);
+            if (bound.isEmpty()) {
+                byNode.remove(node);
             }
         }
     }
 
     boolean contains(String uid) {
         return byUid.containsKey(uid);
+    }
+
+    SyncItem get(String uid) {
+        return byUid.get(uid);
     }
 
     Collection<SyncItem> ofKind(String kind) {
@@ -73,15 +80,53 @@ final class DesiredObjects {
     }
 
     Collection<SyncItem> podsOn(String node) {
-        Map<String, SyncItem> m = podsByNode.get(node);
+        return boundOn("pod", node);
+    }
+
+    Collection<SyncItem> devicesOn(String node) {
+        return boundOn("device", node);
+    }
+
+    private Collection<SyncItem> boundOn(String kind, String node) {
+        Map<String, Map<String, SyncItem>> byNode = boundByNode.get(kind);
+        Map<String, SyncItem> m = byNode == null ? null : byNode.get(node);
         return m == null ? List.of() : m.values();
     }
 
+    /** The node a pod or device is bound to (null for other kinds and unbound ones). */
     static String boundNode(SyncItem item) {
-        if (!item.kubeEdgeType().equals("pod")) {
-            return null;
-        }
-        String n = item.body().path("spec").path("nodeName").asText("");
+        String n = switch (item.kubeEdgeType()) {
+            case "pod" -> item.body().path("spec").path("nodeName").asText("");
+            case "device" -> deviceNode(item.body());
+            default -> "";
+        };
         return n.isEmpty() ? null : n;
+    }
+
+    /**
+     * A Device's node: {@code spec.nodeName} (devices.kubeedge.io v1beta1), else, as KubeEdge's older
+     * v1alpha2 did, the first value of the first match expression of {@code spec.nodeSelector}.
+     */
+    static String deviceNode(JsonNode device) {
+        JsonNode spec = device.path("spec");
+        String name = spec.path("nodeName").asText("");
+        if (!name.isEmpty()) {
+            return name;
+        }
+        for (JsonNode term : spec.path("nodeSelector").path("nodeSelectorTerms")) {
+            for (JsonNode expr : term.path("matchExpressions")) {
+                String v = expr.path("values").path(0).asText("");
+                if (!v.isEmpty()) {
+                    return v;
+                }
+            }
+        }
+        return "";
+    }
+
+    /** The DeviceModel a device uses, as {@code devicemodel/<namespace>/<name>} (a local reference: same namespace). */
+    static String modelKey(SyncItem device) {
+        String model = device.body().path("spec").path("deviceModelRef").path("name").asText("");
+        return model.isEmpty() ? null : key("devicemodel", device.namespace(), model);
     }
 }

@@ -27,7 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged ({@link SyncRecords}), and a {@link NodeQueue}. A reconcile (on connect, and every
  * {@code reconcileInterval}) diffs the two and queues what is newer and deletes for what vanished;
  * live changes are queued as they happen. Everything runs on one thread ("sync"), which sends without
- * blocking and records ACKs in batches.
+ * blocking and records ACKs in batches; only the read of a connecting node's records happens on
+ * reader threads, since the records may live in the cluster (ObjectSyncs).
  */
 public final class SyncController implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncController.class);
@@ -77,11 +80,19 @@ public final class SyncController implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Reads nodes' records when they connect; a few at once, as a reconnect storm reads thousands. */
+    private final ExecutorService recordReaders = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "sync-records-read");
+        t.setDaemon(true);
+        return t;
+    });
     private final List<Watch> watches = new ArrayList<>();
     /** Desired objects (loop thread only). */
     private final DesiredObjects desired = new DesiredObjects();
     /** Per connected node (loop thread only). */
     private final Map<String, NodeState> nodes = new HashMap<>();
+    /** Nodes whose records are being read, with their newest connection (loop thread only). */
+    private final Map<String, Outbound> loading = new HashMap<>();
     private final List<SyncRecords.Change> unrecorded = new ArrayList<>();
     /** When each object version appeared in the store, for the fan-out latency histogram. */
     private final Map<String, Instant> changedAt = new HashMap<>();
@@ -149,27 +160,57 @@ public final class SyncController implements AutoCloseable {
         loop.scheduleWithFixedDelay(this::reconcileAll, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** A node connected: its records are loaded and everything it misses is queued. */
+    /**
+     * A node connected: its records are read (on a reader thread: a remote store must not hold the
+     * sync thread), then everything it misses is queued.
+     */
     public void attach(String node, Outbound out) {
         submit(() -> {
             NodeState state = nodes.get(node);
-            if (state == null) {
-                flushRecords(); // ACKs of an earlier session of this node must be in the records read next
-                state = new NodeState(node, new NodeQueue(settings.window(), settings.maxTries(), settings.ackTimeout(), settings.backoff()),
-                        new HashMap<>(records.forNode(node)));
-                nodes.put(node, state);
-                connected.incrementAndGet();
-            } else {
+            if (state != null) {
                 state.queue.reset();
+                state.out = out;
+                reconcile(state);
+                return;
             }
-            state.out = out;
-            reconcile(state);
+            if (loading.put(node, out) != null) {
+                return; // a read is under way; it binds this newest connection
+            }
+            flushRecords(); // ACKs of an earlier session of this node must be in the records read next
+            try {
+                CompletableFuture.supplyAsync(() -> records.forNode(node), recordReaders)
+                        .whenComplete((acked, failure) -> submit(() -> loaded(node, acked, failure)));
+            } catch (RejectedExecutionException closing) {
+                loading.remove(node);
+            }
         });
+    }
+
+    private void loaded(String node, Map<String, SyncRecords.Acked> acked, Throwable failure) {
+        Outbound out = loading.remove(node);
+        if (out == null) {
+            return; // disconnected meanwhile
+        }
+        if (failure != null) {
+            log.warn("cannot read the sync records of node {} ({}): it receives every object again, and deletes of objects removed "
+                    + "while it was away are not sent in this session", node, failure.toString());
+            acked = Map.of();
+        }
+        NodeState state = new NodeState(node, new NodeQueue(settings.window(), settings.maxTries(), settings.ackTimeout(), settings.backoff()),
+                new HashMap<>(acked));
+        nodes.put(node, state);
+        connected.incrementAndGet();
+        state.out = out;
+        reconcile(state);
     }
 
     /** A node's connection closed (only if {@code out} is still its current one). */
     public void detach(String node, Outbound out) {
         submit(() -> {
+            if (loading.get(node) == out) {
+                loading.remove(node);
+                return;
+            }
             NodeState state = nodes.get(node);
             if (state != null && state.out == out) {
                 nodes.remove(node);
@@ -201,12 +242,12 @@ public final class SyncController implements AutoCloseable {
                 }
             }
             if (item.isDelete()) {
-                state.acked.remove(item.uid());
-                unrecorded.add(new SyncRecords.Change(node, item.uid(), null));
+                SyncRecords.Acked previous = state.acked.remove(item.uid());
+                unrecorded.add(new SyncRecords.Change(node, item.uid(), null, previous));
             } else {
                 SyncRecords.Acked a = new SyncRecords.Acked(item.kubeEdgeType(), item.namespace(), item.name(), item.resourceVersion());
-                state.acked.put(item.uid(), a);
-                unrecorded.add(new SyncRecords.Change(node, item.uid(), a));
+                SyncRecords.Acked previous = state.acked.put(item.uid(), a);
+                unrecorded.add(new SyncRecords.Change(node, item.uid(), a, previous));
             }
         });
     }
@@ -253,7 +294,8 @@ public final class SyncController implements AutoCloseable {
                 changedAt.clear(); // only a measurement: never let it grow without bound
             }
         }
-        boolean podChange = type.plural().equals("pods") && type.group().isEmpty();
+        boolean podChange = kubeEdgeType.equals("pod");
+        boolean deviceChange = kubeEdgeType.equals("device");
         for (NodeState state : nodes.values()) {
             if (podChange) {
                 // ConfigMaps and Secrets follow the pods bound to a node: its wanted set may have changed.
@@ -263,11 +305,59 @@ public final class SyncController implements AutoCloseable {
                     continue;
                 }
             }
+            if (deviceChange) {
+                // DeviceModels follow the devices of a node: where the device is, and where it was.
+                boolean concerned = state.name.equals(DesiredObjects.deviceNode(object)) || state.acked.containsKey(uid)
+                        || state.queue.isPending(uid);
+                offer(state, item);
+                if (concerned) {
+                    reconcile(state);
+                }
+                continue;
+            }
             offer(state, item);
         }
     }
 
+    /**
+     * What of the per-node selections one decision needs, computed at most once: the ConfigMaps and
+     * Secrets the node's pods use, the DeviceModels its devices use.
+     */
+    private final class Share {
+        private final String node;
+        private Set<String> config;
+        private Set<String> models;
+
+        Share(String node) {
+            this.node = node;
+        }
+
+        Set<String> config() {
+            if (config == null) {
+                config = referencedConfig(node);
+            }
+            return config;
+        }
+
+        Set<String> models() {
+            if (models == null) {
+                models = new HashSet<>();
+                for (SyncItem device : desired.devicesOn(node)) {
+                    String model = DesiredObjects.modelKey(device);
+                    if (model != null) {
+                        models.add(model);
+                    }
+                }
+            }
+            return models;
+        }
+    }
+
     private void offer(NodeState state, SyncItem item) {
+        offer(state, item, new Share(state.name));
+    }
+
+    private void offer(NodeState state, SyncItem item, Share share) {
         SyncRecords.Acked a = state.acked.get(item.uid());
         if (item.isDelete()) {
             if (a != null || state.queue.isPending(item.uid())) {
@@ -275,7 +365,7 @@ public final class SyncController implements AutoCloseable {
             }
             return;
         }
-        if (!wanted(state.name, item)) {
+        if (!wanted(item, share)) {
             if (a != null) {
                 state.queue.offer(item.withOperation(Operations.DELETE)); // no longer meant for this node
             }
@@ -288,47 +378,41 @@ public final class SyncController implements AutoCloseable {
 
     /** Desired minus acknowledged: queue what is newer, delete what is gone or no longer wanted. */
     private void reconcile(NodeState state) {
-        Set<String> referenced = referencedConfig(state.name);
+        Share share = new Share(state.name);
         for (String kind : desired.kinds()) {
             switch (kind) {
                 case "node" -> {
                     if (settings.allNodeObjects()) {
-                        desired.ofKind(kind).forEach(item -> offer(state, item));
+                        desired.ofKind(kind).forEach(item -> offer(state, item, share));
                     } else {
                         SyncItem own = desired.byKey("node", null, state.name);
                         if (own != null) {
-                            offer(state, own);
+                            offer(state, own, share);
                         }
                     }
                 }
-                case "configmap", "secret" -> {
-                    for (String ref : referenced) {
-                        String[] p = ref.split("/", 3);
-                        SyncItem item = p[0].equals(kind) ? desired.byKey(kind, p[1], p[2]) : null;
-                        if (item != null) {
-                            offer(state, item);
-                        }
-                    }
-                }
-                default -> desired.ofKind(kind).forEach(item -> offer(state, item));
+                case "configmap", "secret" -> offerReferenced(state, kind, share.config(), share);
+                case "device" -> desired.devicesOn(state.name).forEach(item -> offer(state, item, share));
+                case "devicemodel" -> offerReferenced(state, kind, share.models(), share);
+                default -> desired.ofKind(kind).forEach(item -> offer(state, item, share));
             }
         }
-        for (Map.Entry<String, SyncRecords.Acked> e : state.acked.entrySet()) {
+        for (var it = state.acked.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, SyncRecords.Acked> e = it.next();
             SyncRecords.Acked a = e.getValue();
-            if (desired.contains(e.getKey())) {
-                if ((a.kubeEdgeType().equals("configmap") || a.kubeEdgeType().equals("secret"))
-                        && !referenced.contains(DesiredObjects.key(a.kubeEdgeType(), a.namespace(), a.name()))) {
-                    SyncItem item = desired.byKey(a.kubeEdgeType(), a.namespace(), a.name());
-                    if (item != null) {
-                        state.queue.offer(item.withOperation(Operations.DELETE)); // no pod of this node uses it any more
-                    }
+            SyncItem current = desired.get(e.getKey());
+            if (current != null) {
+                if (!wanted(current, share)) {
+                    // no longer meant for this node: a pod stopped using it, a device moved away
+                    state.queue.offer(current.withOperation(Operations.DELETE));
                 }
                 continue;
             }
             ResourceType type = SyncedTypes.byName(a.kubeEdgeType()).orElse(null);
             if (type == null) {
-                // a record of a kind no longer synced: forget it instead of looping on a delete
-                unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null));
+                // a record of a kind no longer synced: forget it (once) instead of looping on a delete
+                it.remove();
+                unrecorded.add(new SyncRecords.Change(state.name, e.getKey(), null, a));
                 continue;
             }
             ObjectNode last = KubeObjects.JSON.createObjectNode();
@@ -353,25 +437,29 @@ public final class SyncController implements AutoCloseable {
         }
     }
 
-    /**
-     * Per-node selection: Devices of the node, ConfigMaps and Secrets its pods use, its own Node (or all,
-     * per settings); everything else goes everywhere.
-     */
-    private boolean wanted(String node, SyncItem item) {
-        if (item.kubeEdgeType().equals("node") && !settings.allNodeObjects()) {
-            return node.equals(item.name());
+    /** The objects of {@code kind} named in {@code keys} ({@code kind/namespace/name}). */
+    private void offerReferenced(NodeState state, String kind, Set<String> keys, Share share) {
+        for (String ref : keys) {
+            String[] p = ref.split("/", 3);
+            SyncItem item = p[0].equals(kind) ? desired.byKey(kind, p[1], p[2]) : null;
+            if (item != null) {
+                offer(state, item, share);
+            }
         }
-        if (item.kubeEdgeType().equals("device")) {
-            return node.equals(item.body().path("spec").path("nodeName").asText(""));
-        }
-        if (configKind(item)) {
-            return referencedConfig(node).contains(configKey(item));
-        }
-        return true;
     }
 
-    private static boolean configKind(SyncItem item) {
-        return item.kubeEdgeType().equals("configmap") || item.kubeEdgeType().equals("secret");
+    /**
+     * Per-node selection: Devices of the node, the DeviceModels they use, ConfigMaps and Secrets its
+     * pods use, its own Node (or all, per settings); everything else goes everywhere.
+     */
+    private boolean wanted(SyncItem item, Share share) {
+        return switch (item.kubeEdgeType()) {
+            case "node" -> settings.allNodeObjects() || share.node.equals(item.name());
+            case "device" -> share.node.equals(DesiredObjects.deviceNode(item.body()));
+            case "devicemodel" -> share.models().contains(DesiredObjects.key(item.kubeEdgeType(), item.namespace(), item.name()));
+            case "configmap", "secret" -> share.config().contains(configKey(item));
+            default -> true;
+        };
     }
 
     private static String configKey(SyncItem item) {
@@ -489,5 +577,6 @@ public final class SyncController implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         loop.shutdownNow();
+        recordReaders.shutdownNow();
     }
 }

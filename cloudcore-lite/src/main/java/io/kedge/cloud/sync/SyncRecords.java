@@ -1,127 +1,47 @@
 package io.kedge.cloud.sync;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Per (node, object UID): the last resourceVersion the node acknowledged, and where the object lives,
- * so that a delete can be sent for an object that vanished while the node was away. Standalone mode
- * keeps them in SQLite ({@code sync.db} in the data directory), KubeEdge's ObjectSync resources in
- * spirit. Writes come in batches (one transaction per batch of ACKs).
+ * so that only newer versions are sent and a delete can be sent for an object that vanished while the
+ * node was away (KubeEdge's ObjectSync / ClusterObjectSync). {@link SqliteSyncRecords} keeps them in
+ * SQLite (standalone mode); {@code io.kedge.cloud.reliablesync.ObjectSyncRecords} in the cluster's
+ * ObjectSync resources (cluster mode).
+ *
+ * <p>The sync controller calls these from its one thread; {@link #apply} must not block on a remote
+ * store (delivery must not wait for the records).
  */
-public final class SyncRecords implements AutoCloseable {
+public interface SyncRecords extends AutoCloseable {
     /** What a node has acknowledged of one object. */
-    public record Acked(String kubeEdgeType, String namespace, String name, String resourceVersion) {
+    record Acked(String kubeEdgeType, String namespace, String name, String resourceVersion) {
     }
 
-    /** A change to record: an acknowledged upsert ({@code acked != null}) or an acknowledged delete. */
-    public record Change(String node, String uid, Acked acked) {
-    }
+    /**
+     * A change to record: an acknowledged upsert ({@code acked != null}) or an acknowledged delete.
+     * {@code previous}: the record this change replaces or removes, when known (tells a remote store
+     * whether the record exists and where).
+     */
+    record Change(String node, String uid, Acked acked, Acked previous) {
+        public Change(String node, String uid, Acked acked) {
+            this(node, uid, acked, null);
+        }
 
-    private final Connection db;
-
-    public SyncRecords(Path dataDir) {
-        try {
-            Files.createDirectories(dataDir);
-            db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("sync.db"));
-            try (Statement s = db.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                // NORMAL in WAL mode: a crash of the machine may lose the last ACK records, which only
-                // means the object is sent again; the edge's upserts are idempotent.
-                s.execute("PRAGMA synchronous=NORMAL");
-                s.execute("PRAGMA busy_timeout=5000");
-                s.execute("CREATE TABLE IF NOT EXISTS object_sync (node TEXT NOT NULL, uid TEXT NOT NULL, type TEXT NOT NULL, "
-                        + "namespace TEXT, name TEXT NOT NULL, resource_version TEXT NOT NULL, PRIMARY KEY (node, uid))");
-            }
-            db.setAutoCommit(false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dataDir + ": " + e.getMessage(), e);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot open the sync records in " + dataDir + ": " + e.getMessage(), e);
+        public boolean isDelete() {
+            return acked == null;
         }
     }
 
-    /** Everything {@code node} has acknowledged, by UID. */
-    public synchronized Map<String, Acked> forNode(String node) {
-        Map<String, Acked> out = new HashMap<>();
-        try (PreparedStatement q = db.prepareStatement("SELECT uid, type, namespace, name, resource_version FROM object_sync WHERE node = ?")) {
-            q.setString(1, node);
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), new Acked(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
-                }
-            }
-            db.commit();
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the sync records of " + node + ": " + e.getMessage(), e);
-        }
-        return out;
-    }
+    /** Everything {@code node} has acknowledged, by UID (including changes applied and not yet stored). */
+    Map<String, Acked> forNode(String node);
 
-    /** Records a batch in one transaction. */
-    public synchronized void apply(List<Change> changes) {
-        if (changes.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement put = db.prepareStatement("INSERT OR REPLACE INTO object_sync (node, uid, type, namespace, name, "
-                + "resource_version) VALUES (?, ?, ?, ?, ?, ?)");
-             PreparedStatement del = db.prepareStatement("DELETE FROM object_sync WHERE node = ? AND uid = ?")) {
-            for (Change c : changes) {
-                if (c.acked() == null) {
-                    del.setString(1, c.node());
-                    del.setString(2, c.uid());
-                    del.addBatch();
-                } else {
-                    put.setString(1, c.node());
-                    put.setString(2, c.uid());
-                    put.setString(3, c.acked().kubeEdgeType());
-                    put.setString(4, c.acked().namespace());
-                    put.setString(5, c.acked().name());
-                    put.setString(6, c.acked().resourceVersion());
-                    put.addBatch();
-                }
-            }
-            put.executeBatch();
-            del.executeBatch();
-            db.commit();
-        } catch (SQLException e) {
-            try {
-                db.rollback();
-            } catch (SQLException ignored) {
-                // the connection is unusable; the next batch reports it
-            }
-            throw new IllegalStateException("cannot record " + changes.size() + " acknowledgements: " + e.getMessage(), e);
-        }
-    }
+    /** Records a batch of changes (in order; a later change of the same record wins). */
+    void apply(List<Change> changes);
 
-    /** How many records exist (for metrics). */
-    public synchronized long count() {
-        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM object_sync")) {
-            long n = rs.next() ? rs.getLong(1) : 0;
-            db.commit();
-            return n;
-        } catch (SQLException e) {
-            return -1;
-        }
-    }
+    /** How many records exist (for metrics; may be an estimate, -1 when unknown). */
+    long count();
 
     @Override
-    public synchronized void close() {
-        try {
-            db.close();
-        } catch (SQLException ignored) {
-            // closing anyway
-        }
-    }
+    void close();
 }
