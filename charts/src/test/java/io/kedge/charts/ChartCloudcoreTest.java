@@ -127,4 +127,30 @@ class ChartCloudcoreTest {
         assertThat(svc.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + ":" + p.getNodePort())
                 .containsExactlyInAnyOrder("cloudhub:10000:30000", "bootstrap:10002:30002");
     }
+
+    /**
+     * The chart installs the ObjectSync/ClusterObjectSync CRDs (Helm's crds/ folder) exactly as
+     * cloudcore-lite ships and installs them, and lets cloudcore-lite write the records the way it does
+     * (create, merge-patch the status, delete on acknowledged deletes).
+     */
+    @Test
+    void theChartCarriesCloudcoresObjectSyncCrdsAndTheRightsToWriteThem() throws IOException {
+        for (String name : List.of("reliablesyncs.kubeedge.io_objectsyncs.yaml", "reliablesyncs.kubeedge.io_clusterobjectsyncs.yaml")) {
+            try (java.io.InputStream shipped = Cloudcore.class.getResourceAsStream("/crds/" + name)) {
+                assertThat(shipped).as("cloudcore-lite ships %s", name).isNotNull();
+                assertThat(java.nio.file.Files.readString(RenderedChart.CHART.resolve("crds").resolve(name)))
+                        .isEqualTo(new String(shipped.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        ClusterRole role = enabled().get(ClusterRole.class, "kedge-cloudcore");
+        assertThat(role.getRules()).anySatisfy(r -> {
+            assertThat(r.getApiGroups()).contains("reliablesyncs.kubeedge.io");
+            assertThat(r.getResources()).contains("objectsyncs", "clusterobjectsyncs");
+            assertThat(r.getVerbs()).contains("get", "list", "create", "patch", "delete");
+        });
+        assertThat(role.getRules()).anySatisfy(r -> {
+            assertThat(r.getResources()).contains("objectsyncs/status", "clusterobjectsyncs/status");
+            assertThat(r.getVerbs()).contains("patch");
+        });
+    }
 }
