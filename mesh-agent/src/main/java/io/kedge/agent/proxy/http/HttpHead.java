@@ -1,0 +1,463 @@
+package io.kedge.agent.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The head of an HTTP/1.x request or response, read in place: the bytes stay as they came (its
+ * {@link #content()}), and only the start line, the positions of the header fields and what the
+ * proxy needs to know (framing, persistence, upgrade) are taken out. Values become strings only
+ * when asked for. Rewriting for the next hop is {@link ForwardedHeaders}' job.
+ */
+final class HttpHead extends DefaultByteBufHolder {
+    /** Header fields the proxy acts on, recognised once while parsing. */
+    enum Field {
+        OTHER, HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, PROXY_AUTHENTICATE,
+        PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST;
+
+        final String lowerName = name().toLowerCase().replace('_', '-');
+
+        /** Meaningful for one connection only (RFC 9110 section 7.6.1): never passed on. */
+        boolean hopByHop() {
+            return switch (this) {
+                case CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE -> true;
+                default -> false;
+            };
+        }
+    }
+
+    private static final Field[] KNOWN = Field.values();
+
+    /** Thrown for a head that is not well-formed HTTP/1.x. */
+    static final class MalformedHeadException extends Exception {
+        MalformedHeadException(String message) {
+            super(message);
+        }
+    }
+
+    final boolean request;
+    /** Request method and target (null for responses). */
+    final String method;
+    final String target;
+    /** Response status (0 for requests). */
+    final int status;
+    /** HTTP/1.1 (or a later 1.x); false for HTTP/1.0. */
+    final boolean http11;
+    /** Where the start line ends (before its CR LF), and where the request target ends, relative to the head. */
+    final int startLineEnd;
+    private final int targetEnd;
+    // Four ints per field (name start, name end, value start, value end), relative to the head's first byte.
+    private final int[] positions;
+    private final Field[] fields;
+    private final int count;
+    /** Body framing: chunked, or a length (-1 when there is no Content-Length). */
+    final boolean chunked;
+    final boolean transferEncoding;
+    final long contentLength;
+    /** Whether the sender wants the connection kept (HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"). */
+    final boolean keepAlive;
+    /** {@code Connection: upgrade} with an {@code Upgrade} field. */
+    final boolean upgrade;
+    /** Hop-by-hop fields present, counting those named by Connection. */
+    final boolean hasHopByHop;
+    /** Lower-case names the Connection field lists besides close/keep-alive/upgrade (usually none). */
+    private final List<String> connectionNamed;
+
+    private HttpHead(ByteBuf bytes, boolean request, String method, String target, int targetEnd, int status, boolean http11,
+                     int startLineEnd, int[] positions, Field[] fields, int count) throws MalformedHeadException {
+        super(bytes);
+        this.request = request;
+        this.method = method;
+        this.target = target;
+        this.targetEnd = targetEnd;
+        this.status = status;
+        this.http11 = http11;
+        this.startLineEnd = startLineEnd;
+        this.positions = positions;
+        this.fields = fields;
+        this.count = count;
+
+        boolean close = false;
+        boolean keep = false;
+        boolean upgradeToken = false;
+        boolean hasUpgrade = false;
+        boolean hop = false;
+        boolean te = false;
+        boolean lastChunked = false;
+        long length = -1;
+        List<String> named = null;
+        for (int i = 0; i < count; i++) {
+            Field f = fields[i];
+            if (f.hopByHop()) {
+                hop = true;
+            }
+            switch (f) {
+                case CONNECTION -> {
+                    for (String token : value(i).split(",")) {
+                        String t = token.strip().toLowerCase();
+                        switch (t) {
+                            case "close" -> close = true;
+                            case "keep-alive" -> keep = true;
+                            case "upgrade" -> upgradeToken = true;
+                            case "" -> {
+                            }
+                            default -> {
+                                if (named == null) {
+                                    named = new ArrayList<>(2);
+                                }
+                                named.add(t);
+                            }
+                        }
+                    }
+                }
+                case UPGRADE -> hasUpgrade = true;
+                case TRANSFER_ENCODING -> {
+                    te = true;
+                    String v = value(i);
+                    int comma = v.lastIndexOf(',');
+                    lastChunked = (comma < 0 ? v : v.substring(comma + 1)).strip().equalsIgnoreCase("chunked");
+                }
+                case CONTENT_LENGTH -> {
+                    long l = parseLength(i);
+                    if (length >= 0 && l != length) {
+                        throw new MalformedHeadException("conflicting Content-Length values");
+                    }
+                    length = l;
+                }
+                default -> {
+                }
+            }
+        }
+        if (te && !lastChunked && request) {
+            throw new MalformedHeadException("request Transfer-Encoding must end with chunked");
+        }
+        this.transferEncoding = te;
+        this.chunked = te && lastChunked;
+        this.contentLength = te ? -1 : length;
+        this.keepAlive = http11 ? !close : keep && !close;
+        this.upgrade = upgradeToken && hasUpgrade;
+        this.connectionNamed = named == null ? List.of() : named;
+        if (named != null) {
+            hop = true;
+        }
+        this.hasHopByHop = hop;
+    }
+
+    /** Parses a complete head ({@code bytes} runs from the start line to the empty line, inclusive); takes over {@code bytes}. */
+    static HttpHead parse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        try {
+            return doParse(bytes, request);
+        } catch (MalformedHeadException | RuntimeException e) {
+            bytes.release();
+            throw e;
+        }
+    }
+
+    private static HttpHead doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        int base = bytes.readerIndex();
+        int end = bytes.writerIndex();
+        int lineEnd = lineEnd(bytes, base, end);
+        int contentEnd = lineEnd > base && bytes.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+        String method = null;
+        String target = null;
+        int targetEnd = 0;
+        int status = 0;
+        boolean http11;
+        if (request) {
+            int sp1 = indexOf(bytes, base, contentEnd, (byte) ' ');
+            int sp2 = sp1 < 0 ? -1 : indexOf(bytes, sp1 + 1, contentEnd, (byte) ' ');
+            if (sp1 <= base || sp2 <= sp1 + 1) {
+                throw new MalformedHeadException("request line is not METHOD TARGET VERSION");
+            }
+            for (int i = base; i < sp1; i++) {
+                if (!isTokenChar(bytes.getByte(i))) {
+                    throw new MalformedHeadException("invalid method");
+                }
+            }
+            for (int i = sp1 + 1; i < sp2; i++) {
+                byte b = bytes.getByte(i);
+                if (b <= ' ' || b == 0x7f) {
+                    throw new MalformedHeadException("invalid request target");
+                }
+            }
+            method = bytes.toString(base, sp1 - base, StandardCharsets.US_ASCII);
+            target = bytes.toString(sp1 + 1, sp2 - sp1 - 1, StandardCharsets.US_ASCII);
+            targetEnd = sp2 - base;
+            http11 = version(bytes, sp2 + 1, contentEnd);
+        } else {
+            if (contentEnd - base < 12 || bytes.getByte(base + 8) != ' ') {
+                throw new MalformedHeadException("status line is not VERSION STATUS REASON");
+            }
+            http11 = version(bytes, base, base + 8);
+            for (int i = base + 9; i < base + 12; i++) {
+                byte b = bytes.getByte(i);
+                if (b < '0' || b > '9') {
+                    throw new MalformedHeadException("invalid status code");
+                }
+                status = status * 10 + (b - '0');
+            }
+            if (contentEnd > base + 12 && bytes.getByte(base + 12) != ' ') {
+                throw new MalformedHeadException("invalid status code");
+            }
+            if (status < 100) {
+                throw new MalformedHeadException("invalid status code " + status);
+            }
+        }
+        int startLineEnd = contentEnd - base;
+
+        int[] positions = new int[32];
+        Field[] fields = new Field[8];
+        int count = 0;
+        int pos = lineEnd + 1;
+        while (pos < end) {
+            lineEnd = lineEnd(bytes, pos, end);
+            contentEnd = lineEnd > pos && bytes.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+            if (contentEnd == pos) {
+                break;
+            }
+            int colon = -1;
+            for (int i = pos; i < contentEnd; i++) {
+                byte b = bytes.getByte(i);
+                if (b == ':') {
+                    colon = i;
+                    break;
+                }
+                if (!isTokenChar(b)) {
+                    throw new MalformedHeadException(i == pos && (b == ' ' || b == '\t') ? "obsolete line folding is not accepted"
+                            : "invalid header field name");
+                }
+            }
+            if (colon <= pos) {
+                throw new MalformedHeadException("header field without a name and colon");
+            }
+            int vs = colon + 1;
+            int ve = contentEnd;
+            while (vs < ve && isBlank(bytes.getByte(vs))) {
+                vs++;
+            }
+            while (ve > vs && isBlank(bytes.getByte(ve - 1))) {
+                ve--;
+            }
+            for (int i = vs; i < ve; i++) {
+                byte b = bytes.getByte(i);
+                if ((b < ' ' && b != '\t') || b == 0x7f) {
+                    throw new MalformedHeadException("control character in header field value");
+                }
+            }
+            if (count == fields.length) {
+                fields = java.util.Arrays.copyOf(fields, count * 2);
+                positions = java.util.Arrays.copyOf(positions, count * 8);
+            }
+            positions[count * 4] = pos - base;
+            positions[count * 4 + 1] = colon - base;
+            positions[count * 4 + 2] = vs - base;
+            positions[count * 4 + 3] = ve - base;
+            fields[count] = identify(bytes, pos, colon);
+            count++;
+            pos = lineEnd + 1;
+        }
+        return new HttpHead(bytes, request, method, target, targetEnd, status, http11, startLineEnd, positions, fields, count);
+    }
+
+    private static int lineEnd(ByteBuf bytes, int from, int to) throws MalformedHeadException {
+        int lf = indexOf(bytes, from, to, (byte) '\n');
+        if (lf < 0) {
+            throw new MalformedHeadException("incomplete head");
+        }
+        return lf;
+    }
+
+    private static int indexOf(ByteBuf bytes, int from, int to, byte b) {
+        return from >= to ? -1 : bytes.indexOf(from, to, b);
+    }
+
+    private static boolean version(ByteBuf bytes, int from, int to) throws MalformedHeadException {
+        if (to - from != 8 || bytes.getByte(from) != 'H' || bytes.getByte(from + 1) != 'T' || bytes.getByte(from + 2) != 'T'
+                || bytes.getByte(from + 3) != 'P' || bytes.getByte(from + 4) != '/' || bytes.getByte(from + 5) != '1'
+                || bytes.getByte(from + 6) != '.') {
+            throw new MalformedHeadException("unsupported protocol version");
+        }
+        byte minor = bytes.getByte(from + 7);
+        if (minor < '0' || minor > '9') {
+            throw new MalformedHeadException("unsupported protocol version");
+        }
+        return minor != '0';
+    }
+
+    private static Field identify(ByteBuf bytes, int from, int to) {
+        int len = to - from;
+        for (Field f : KNOWN) {
+            String n = f.lowerName;
+            if (f == Field.OTHER || n.length() != len) {
+                continue;
+            }
+            boolean same = true;
+            for (int k = 0; k < len && same; k++) {
+                same = lower(bytes.getByte(from + k)) == n.charAt(k);
+            }
+            if (same) {
+                return f;
+            }
+        }
+        return Field.OTHER;
+    }
+
+    private static int lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? b + 32 : b;
+    }
+
+    private static boolean isBlank(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    /** RFC 9110 tchar. */
+    private static boolean isTokenChar(byte b) {
+        if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+            return true;
+        }
+        return switch (b) {
+            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
+            default -> false;
+        };
+    }
+
+    private long parseLength(int i) throws MalformedHeadException {
+        ByteBuf b = content();
+        int base = b.readerIndex();
+        int vs = base + positions[i * 4 + 2];
+        int ve = base + positions[i * 4 + 3];
+        if (vs == ve || ve - vs > 18) {
+            throw new MalformedHeadException("invalid Content-Length");
+        }
+        long l = 0;
+        for (int k = vs; k < ve; k++) {
+            byte d = b.getByte(k);
+            if (d < '0' || d > '9') {
+                throw new MalformedHeadException("invalid Content-Length");
+            }
+            l = l * 10 + (d - '0');
+        }
+        return l;
+    }
+
+    int fieldCount() {
+        return count;
+    }
+
+    Field field(int i) {
+        return fields[i];
+    }
+
+    /** Whether the Connection field named field {@code i} (so it is hop-by-hop too). */
+    boolean connectionNamed(int i) {
+        if (connectionNamed.isEmpty() || fields[i] != Field.OTHER) {
+            return false;
+        }
+        return connectionNamed.contains(name(i).toLowerCase());
+    }
+
+    String name(int i) {
+        int base = content().readerIndex();
+        return content().toString(base + positions[i * 4], positions[i * 4 + 1] - positions[i * 4], StandardCharsets.US_ASCII);
+    }
+
+    String value(int i) {
+        int base = content().readerIndex();
+        return content().toString(base + positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2], StandardCharsets.ISO_8859_1);
+    }
+
+    /** The first value of a recognised field, or null. */
+    String get(Field f) {
+        for (int i = 0; i < count; i++) {
+            if (fields[i] == f) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    boolean has(Field f) {
+        for (int i = 0; i < count; i++) {
+            if (fields[i] == f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every value of the field named {@code name} (any case), in order. */
+    List<String> getAll(String name) {
+        List<String> values = new ArrayList<>(1);
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                values.add(value(i));
+            }
+        }
+        return values;
+    }
+
+    /** The first value of the field named {@code name} (any case), or null. */
+    String get(String name) {
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    private boolean nameIs(int i, String name) {
+        int len = positions[i * 4 + 1] - positions[i * 4];
+        if (len != name.length()) {
+            return false;
+        }
+        ByteBuf b = content();
+        int from = b.readerIndex() + positions[i * 4];
+        for (int k = 0; k < len; k++) {
+            if (lower(b.getByte(from + k)) != Character.toLowerCase(name.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Copies field {@code i} to {@code out} as {@code name: value CR LF}. */
+    void copyField(int i, ByteBuf out) {
+        ByteBuf b = content();
+        int base = b.readerIndex();
+        out.writeBytes(b, base + positions[i * 4], positions[i * 4 + 1] - positions[i * 4]);
+        out.writeByte(':').writeByte(' ');
+        out.writeBytes(b, base + positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2]);
+        out.writeByte('\r').writeByte('\n');
+    }
+
+    /** Copies a request's "METHOD TARGET" to {@code out}. */
+    void copyMethodAndTarget(ByteBuf out) {
+        out.writeBytes(content(), content().readerIndex(), targetEnd);
+    }
+
+    /** Copies a response's " STATUS REASON" (what follows the version) to {@code out}. */
+    void copyStatusAndReason(ByteBuf out) {
+        out.writeBytes(content(), content().readerIndex() + 8, startLineEnd - 8);
+    }
+
+    /** Whether the head ends in CR LF CR LF and so can be passed on with fields appended before its last CR LF. */
+    boolean endsWithCrLfCrLf() {
+        ByteBuf b = content();
+        int e = b.writerIndex();
+        return b.readableBytes() >= 4 && b.getByte(e - 4) == '\r' && b.getByte(e - 3) == '\n' && b.getByte(e - 2) == '\r'
+                && b.getByte(e - 1) == '\n';
+    }
+
+    boolean isMethod(String m) {
+        return m.equals(method);
+    }
+
+    @Override
+    public String toString() {
+        return request ? method + " " + target : "status " + status;
+    }
+}
