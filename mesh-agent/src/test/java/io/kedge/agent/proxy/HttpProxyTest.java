@@ -493,6 +493,17 @@ class HttpProxyTest {
         return sb.toString();
     }
 
+    /** A client connection to a proxy in front of {@link #scripted()}. */
+    private Socket connectToScripted() throws IOException {
+        TcpBackend backend = scripted();
+        ProxyHarness h = proxy();
+        h.reconcile(catalogs.put(service("web", http(80)), endpoint(backend.ip(), "http", backend.port())).build());
+        Socket s = cleanup.add(new Socket());
+        s.setSoTimeout(10_000);
+        s.connect(h.address("web", "http", Protocol.TCP));
+        return s;
+    }
+
     /** Reads one response head (through its empty line) from a raw socket. */
     private static String readHead(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
@@ -504,12 +515,7 @@ class HttpProxyTest {
 
     @Test
     void bodylessAndCloseDelimitedResponsesEndWhereTheyShould() throws Exception {
-        TcpBackend backend = scripted();
-        ProxyHarness h = proxy();
-        h.reconcile(catalogs.put(service("web", http(80)), endpoint(backend.ip(), "http", backend.port())).build());
-        try (Socket s = new Socket()) {
-            s.setSoTimeout(10_000);
-            s.connect(h.address("web", "http", Protocol.TCP));
+        try (Socket s = connectToScripted()) {
             s.getOutputStream().write(("GET /empty HTTP/1.1\r\nHost: web\r\n\r\nGET /cached HTTP/1.1\r\nHost: web\r\n\r\n"
                     + "POST /echo HTTP/1.1\r\nHost: web\r\nContent-Length: 2\r\n\r\nhi"
                     + "GET /close HTTP/1.1\r\nHost: web\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -525,12 +531,7 @@ class HttpProxyTest {
 
     @Test
     void expectContinueReachesTheClientBeforeItSendsTheBody() throws Exception {
-        TcpBackend backend = scripted();
-        ProxyHarness h = proxy();
-        h.reconcile(catalogs.put(service("web", http(80)), endpoint(backend.ip(), "http", backend.port())).build());
-        try (Socket s = new Socket()) {
-            s.setSoTimeout(10_000);
-            s.connect(h.address("web", "http", Protocol.TCP));
+        try (Socket s = connectToScripted()) {
             s.getOutputStream().write("POST /expect HTTP/1.1\r\nHost: web\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();

@@ -4,6 +4,7 @@ import io.kedge.agent.proxy.http.HttpHead.Field;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Header rewriting at the proxy (RFC 9110 section 7.6), straight from the received head bytes to
@@ -14,36 +15,39 @@ import io.netty.buffer.ByteBufUtil;
  */
 final class ForwardedHeaders {
     private static final int SLACK = 128;
+    private static final byte[] CRLF = ascii("\r\n");
+    private static final byte[] HTTP_11_LINE_END = ascii(" HTTP/1.1\r\n");
+    private static final byte[] XFF = ascii("x-forwarded-for: ");
+    private static final byte[] XFP_HTTP = ascii("x-forwarded-proto: http\r\n");
+    private static final byte[] XFH = ascii("x-forwarded-host: ");
 
     private ForwardedHeaders() {
     }
 
     /** The bytes of {@code request}'s head as sent upstream. An upgrade keeps its {@code Connection}/{@code Upgrade} pair. */
     static ByteBuf toUpstream(HttpHead request, String clientIp, ByteBufAllocator alloc) {
-        ByteBuf in = request.content();
-        ByteBuf out = alloc.buffer(in.readableBytes() + SLACK);
+        ByteBuf out = alloc.buffer(request.content().readableBytes() + SLACK);
         boolean hasXff = false;
         boolean hasProto = false;
         boolean hasForwardedHost = false;
-        String host = null;
+        int host = -1;
         for (int i = 0; i < request.fieldCount(); i++) {
             switch (request.field(i)) {
                 case X_FORWARDED_FOR -> hasXff = true;
                 case X_FORWARDED_PROTO -> hasProto = true;
                 case X_FORWARDED_HOST -> hasForwardedHost = true;
-                case HOST -> host = host == null ? request.value(i) : host;
+                case HOST -> host = host < 0 ? i : host;
                 default -> {
                 }
             }
         }
         boolean dropLength = request.transferEncoding && request.has(Field.CONTENT_LENGTH);
-        if (request.http11 && !request.hasHopByHop && !hasXff && !dropLength && request.endsWithCrLfCrLf()) {
-            // The common case: the head goes on as it came, with the forwarding fields appended.
-            out.writeBytes(in, in.readerIndex(), in.readableBytes() - 2);
-        } else {
+        // The common case: the head goes on as it came, with the forwarding fields appended.
+        boolean asItCame = request.http11 && !request.hasHopByHop && !hasXff && !dropLength && request.copyWithoutEnd(out);
+        if (!asItCame) {
             String xff = null;
             request.copyMethodAndTarget(out);
-            ByteBufUtil.writeAscii(out, " HTTP/1.1\r\n");
+            out.writeBytes(HTTP_11_LINE_END);
             for (int i = 0; i < request.fieldCount(); i++) {
                 Field f = request.field(i);
                 if (f == Field.X_FORWARDED_FOR) {
@@ -63,14 +67,18 @@ final class ForwardedHeaders {
                 clientIp = xff + ", " + clientIp;
             }
         }
-        writeField(out, "x-forwarded-for", clientIp);
+        out.writeBytes(XFF);
+        ByteBufUtil.writeAscii(out, clientIp);
+        out.writeBytes(CRLF);
         if (!hasProto) {
-            writeField(out, "x-forwarded-proto", "http");
+            out.writeBytes(XFP_HTTP);
         }
-        if (host != null && !hasForwardedHost) {
-            writeField(out, "x-forwarded-host", host);
+        if (host >= 0 && !hasForwardedHost) {
+            out.writeBytes(XFH);
+            request.copyValue(host, out);
+            out.writeBytes(CRLF);
         }
-        out.writeByte('\r').writeByte('\n');
+        out.writeBytes(CRLF);
         return out;
     }
 
@@ -113,6 +121,10 @@ final class ForwardedHeaders {
         }
         out.writeByte('\r').writeByte('\n');
         return out;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static void writeField(ByteBuf out, String name, String value) {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,6 +31,7 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private static final Field[] KNOWN = Field.values();
+    private static final String[] COMMON_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
 
     /** Thrown for a head that is not well-formed HTTP/1.x. */
     static final class MalformedHeadException extends Exception {
@@ -38,6 +40,8 @@ final class HttpHead extends DefaultByteBufHolder {
         }
     }
 
+    // A copy of the head's bytes; positions index into it (and into content()).
+    private final byte[] a;
     final boolean request;
     /** Request method and target (null for responses). */
     final String method;
@@ -66,9 +70,10 @@ final class HttpHead extends DefaultByteBufHolder {
     /** Lower-case names the Connection field lists besides close/keep-alive/upgrade (usually none). */
     private final List<String> connectionNamed;
 
-    private HttpHead(ByteBuf bytes, boolean request, String method, String target, int targetEnd, int status, boolean http11,
+    private HttpHead(ByteBuf bytes, byte[] a, boolean request, String method, String target, int targetEnd, int status, boolean http11,
                      int startLineEnd, int[] positions, Field[] fields, int count) throws MalformedHeadException {
         super(bytes);
+        this.a = a;
         this.request = request;
         this.method = method;
         this.target = target;
@@ -157,70 +162,73 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private static HttpHead doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
-        int base = bytes.readerIndex();
-        int end = bytes.writerIndex();
-        int lineEnd = lineEnd(bytes, base, end);
-        int contentEnd = lineEnd > base && bytes.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+        // Parsing runs over a plain array: a head is small, and the copy costs less than going
+        // through the buffer's checks byte by byte.
+        int end = bytes.readableBytes();
+        byte[] a = new byte[end];
+        bytes.getBytes(bytes.readerIndex(), a);
+        int lineEnd = lineEnd(a, 0, end);
+        int contentEnd = lineEnd > 0 && a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
         String method = null;
         String target = null;
         int targetEnd = 0;
         int status = 0;
         boolean http11;
         if (request) {
-            int sp1 = indexOf(bytes, base, contentEnd, (byte) ' ');
-            int sp2 = sp1 < 0 ? -1 : indexOf(bytes, sp1 + 1, contentEnd, (byte) ' ');
-            if (sp1 <= base || sp2 <= sp1 + 1) {
+            int sp1 = indexOf(a, 0, contentEnd, (byte) ' ');
+            int sp2 = sp1 < 0 ? -1 : indexOf(a, sp1 + 1, contentEnd, (byte) ' ');
+            if (sp1 <= 0 || sp2 <= sp1 + 1) {
                 throw new MalformedHeadException("request line is not METHOD TARGET VERSION");
             }
-            for (int i = base; i < sp1; i++) {
-                if (!isTokenChar(bytes.getByte(i))) {
+            for (int i = 0; i < sp1; i++) {
+                if (!isTokenChar(a[i])) {
                     throw new MalformedHeadException("invalid method");
                 }
             }
             for (int i = sp1 + 1; i < sp2; i++) {
-                byte b = bytes.getByte(i);
+                byte b = a[i];
                 if (b <= ' ' || b == 0x7f) {
                     throw new MalformedHeadException("invalid request target");
                 }
             }
-            method = bytes.toString(base, sp1 - base, StandardCharsets.US_ASCII);
-            target = bytes.toString(sp1 + 1, sp2 - sp1 - 1, StandardCharsets.US_ASCII);
-            targetEnd = sp2 - base;
-            http11 = version(bytes, sp2 + 1, contentEnd);
+            method = method(a, sp1);
+            target = new String(a, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+            targetEnd = sp2;
+            http11 = version(a, sp2 + 1, contentEnd);
         } else {
-            if (contentEnd - base < 12 || bytes.getByte(base + 8) != ' ') {
+            if (contentEnd < 12 || a[8] != ' ') {
                 throw new MalformedHeadException("status line is not VERSION STATUS REASON");
             }
-            http11 = version(bytes, base, base + 8);
-            for (int i = base + 9; i < base + 12; i++) {
-                byte b = bytes.getByte(i);
+            http11 = version(a, 0, 8);
+            for (int i = 9; i < 12; i++) {
+                byte b = a[i];
                 if (b < '0' || b > '9') {
                     throw new MalformedHeadException("invalid status code");
                 }
                 status = status * 10 + (b - '0');
             }
-            if (contentEnd > base + 12 && bytes.getByte(base + 12) != ' ') {
+            if (contentEnd > 12 && a[12] != ' ') {
                 throw new MalformedHeadException("invalid status code");
             }
             if (status < 100) {
                 throw new MalformedHeadException("invalid status code " + status);
             }
         }
-        int startLineEnd = contentEnd - base;
+        int startLineEnd = contentEnd;
 
         int[] positions = new int[32];
         Field[] fields = new Field[8];
         int count = 0;
         int pos = lineEnd + 1;
         while (pos < end) {
-            lineEnd = lineEnd(bytes, pos, end);
-            contentEnd = lineEnd > pos && bytes.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+            lineEnd = lineEnd(a, pos, end);
+            contentEnd = lineEnd > pos && a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
             if (contentEnd == pos) {
                 break;
             }
             int colon = -1;
             for (int i = pos; i < contentEnd; i++) {
-                byte b = bytes.getByte(i);
+                byte b = a[i];
                 if (b == ':') {
                     colon = i;
                     break;
@@ -235,59 +243,79 @@ final class HttpHead extends DefaultByteBufHolder {
             }
             int vs = colon + 1;
             int ve = contentEnd;
-            while (vs < ve && isBlank(bytes.getByte(vs))) {
+            while (vs < ve && isBlank(a[vs])) {
                 vs++;
             }
-            while (ve > vs && isBlank(bytes.getByte(ve - 1))) {
+            while (ve > vs && isBlank(a[ve - 1])) {
                 ve--;
             }
             for (int i = vs; i < ve; i++) {
-                byte b = bytes.getByte(i);
+                byte b = a[i];
                 if ((b < ' ' && b != '\t') || b == 0x7f) {
                     throw new MalformedHeadException("control character in header field value");
                 }
             }
             if (count == fields.length) {
-                fields = java.util.Arrays.copyOf(fields, count * 2);
-                positions = java.util.Arrays.copyOf(positions, count * 8);
+                fields = Arrays.copyOf(fields, count * 2);
+                positions = Arrays.copyOf(positions, count * 8);
             }
-            positions[count * 4] = pos - base;
-            positions[count * 4 + 1] = colon - base;
-            positions[count * 4 + 2] = vs - base;
-            positions[count * 4 + 3] = ve - base;
-            fields[count] = identify(bytes, pos, colon);
+            positions[count * 4] = pos;
+            positions[count * 4 + 1] = colon;
+            positions[count * 4 + 2] = vs;
+            positions[count * 4 + 3] = ve;
+            fields[count] = identify(a, pos, colon);
             count++;
             pos = lineEnd + 1;
         }
-        return new HttpHead(bytes, request, method, target, targetEnd, status, http11, startLineEnd, positions, fields, count);
+        return new HttpHead(bytes, a, request, method, target, targetEnd, status, http11, startLineEnd, positions, fields, count);
     }
 
-    private static int lineEnd(ByteBuf bytes, int from, int to) throws MalformedHeadException {
-        int lf = indexOf(bytes, from, to, (byte) '\n');
+    /** The method, as a shared constant when it is a common one. */
+    private static String method(byte[] a, int len) {
+        for (String m : COMMON_METHODS) {
+            if (m.length() == len) {
+                boolean same = true;
+                for (int k = 0; k < len && same; k++) {
+                    same = a[k] == m.charAt(k);
+                }
+                if (same) {
+                    return m;
+                }
+            }
+        }
+        return new String(a, 0, len, StandardCharsets.US_ASCII);
+    }
+
+    private static int lineEnd(byte[] a, int from, int to) throws MalformedHeadException {
+        int lf = indexOf(a, from, to, (byte) '\n');
         if (lf < 0) {
             throw new MalformedHeadException("incomplete head");
         }
         return lf;
     }
 
-    private static int indexOf(ByteBuf bytes, int from, int to, byte b) {
-        return from >= to ? -1 : bytes.indexOf(from, to, b);
+    private static int indexOf(byte[] a, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
-    private static boolean version(ByteBuf bytes, int from, int to) throws MalformedHeadException {
-        if (to - from != 8 || bytes.getByte(from) != 'H' || bytes.getByte(from + 1) != 'T' || bytes.getByte(from + 2) != 'T'
-                || bytes.getByte(from + 3) != 'P' || bytes.getByte(from + 4) != '/' || bytes.getByte(from + 5) != '1'
-                || bytes.getByte(from + 6) != '.') {
+    private static boolean version(byte[] a, int from, int to) throws MalformedHeadException {
+        if (to - from != 8 || a[from] != 'H' || a[from + 1] != 'T' || a[from + 2] != 'T' || a[from + 3] != 'P' || a[from + 4] != '/'
+                || a[from + 5] != '1' || a[from + 6] != '.') {
             throw new MalformedHeadException("unsupported protocol version");
         }
-        byte minor = bytes.getByte(from + 7);
+        byte minor = a[from + 7];
         if (minor < '0' || minor > '9') {
             throw new MalformedHeadException("unsupported protocol version");
         }
         return minor != '0';
     }
 
-    private static Field identify(ByteBuf bytes, int from, int to) {
+    private static Field identify(byte[] a, int from, int to) {
         int len = to - from;
         for (Field f : KNOWN) {
             String n = f.lowerName;
@@ -296,7 +324,7 @@ final class HttpHead extends DefaultByteBufHolder {
             }
             boolean same = true;
             for (int k = 0; k < len && same; k++) {
-                same = lower(bytes.getByte(from + k)) == n.charAt(k);
+                same = lower(a[from + k]) == n.charAt(k);
             }
             if (same) {
                 return f;
@@ -325,16 +353,14 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private long parseLength(int i) throws MalformedHeadException {
-        ByteBuf b = content();
-        int base = b.readerIndex();
-        int vs = base + positions[i * 4 + 2];
-        int ve = base + positions[i * 4 + 3];
+        int vs = positions[i * 4 + 2];
+        int ve = positions[i * 4 + 3];
         if (vs == ve || ve - vs > 18) {
             throw new MalformedHeadException("invalid Content-Length");
         }
         long l = 0;
         for (int k = vs; k < ve; k++) {
-            byte d = b.getByte(k);
+            byte d = a[k];
             if (d < '0' || d > '9') {
                 throw new MalformedHeadException("invalid Content-Length");
             }
@@ -360,13 +386,11 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     String name(int i) {
-        int base = content().readerIndex();
-        return content().toString(base + positions[i * 4], positions[i * 4 + 1] - positions[i * 4], StandardCharsets.US_ASCII);
+        return new String(a, positions[i * 4], positions[i * 4 + 1] - positions[i * 4], StandardCharsets.US_ASCII);
     }
 
     String value(int i) {
-        int base = content().readerIndex();
-        return content().toString(base + positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2], StandardCharsets.ISO_8859_1);
+        return new String(a, positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2], StandardCharsets.ISO_8859_1);
     }
 
     /** The first value of a recognised field, or null. */
@@ -414,10 +438,9 @@ final class HttpHead extends DefaultByteBufHolder {
         if (len != name.length()) {
             return false;
         }
-        ByteBuf b = content();
-        int from = b.readerIndex() + positions[i * 4];
+        int from = positions[i * 4];
         for (int k = 0; k < len; k++) {
-            if (lower(b.getByte(from + k)) != Character.toLowerCase(name.charAt(k))) {
+            if (lower(a[from + k]) != Character.toLowerCase(name.charAt(k))) {
                 return false;
             }
         }
@@ -426,30 +449,35 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Copies field {@code i} to {@code out} as {@code name: value CR LF}. */
     void copyField(int i, ByteBuf out) {
-        ByteBuf b = content();
-        int base = b.readerIndex();
-        out.writeBytes(b, base + positions[i * 4], positions[i * 4 + 1] - positions[i * 4]);
+        out.writeBytes(a, positions[i * 4], positions[i * 4 + 1] - positions[i * 4]);
         out.writeByte(':').writeByte(' ');
-        out.writeBytes(b, base + positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2]);
+        copyValue(i, out);
         out.writeByte('\r').writeByte('\n');
+    }
+
+    /** Copies the value of field {@code i} to {@code out}. */
+    void copyValue(int i, ByteBuf out) {
+        out.writeBytes(a, positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2]);
     }
 
     /** Copies a request's "METHOD TARGET" to {@code out}. */
     void copyMethodAndTarget(ByteBuf out) {
-        out.writeBytes(content(), content().readerIndex(), targetEnd);
+        out.writeBytes(a, 0, targetEnd);
     }
 
     /** Copies a response's " STATUS REASON" (what follows the version) to {@code out}. */
     void copyStatusAndReason(ByteBuf out) {
-        out.writeBytes(content(), content().readerIndex() + 8, startLineEnd - 8);
+        out.writeBytes(a, 8, startLineEnd - 8);
     }
 
-    /** Whether the head ends in CR LF CR LF and so can be passed on with fields appended before its last CR LF. */
-    boolean endsWithCrLfCrLf() {
-        ByteBuf b = content();
-        int e = b.writerIndex();
-        return b.readableBytes() >= 4 && b.getByte(e - 4) == '\r' && b.getByte(e - 3) == '\n' && b.getByte(e - 2) == '\r'
-                && b.getByte(e - 1) == '\n';
+    /** Copies the head without its final CR LF (the empty line) to {@code out}, if it ends so; false otherwise. */
+    boolean copyWithoutEnd(ByteBuf out) {
+        int e = a.length;
+        if (e < 4 || a[e - 4] != '\r' || a[e - 3] != '\n' || a[e - 2] != '\r' || a[e - 1] != '\n') {
+            return false;
+        }
+        out.writeBytes(a, 0, e - 2);
+        return true;
     }
 
     boolean isMethod(String m) {
