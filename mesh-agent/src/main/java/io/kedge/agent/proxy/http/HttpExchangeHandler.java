@@ -64,6 +64,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private Future<Connected> connecting;
     private Upstream upstream;
     private Channel upstreamChannel;
+    private UpstreamHandler upstreamHandler;
     private boolean responseStarted;
     private boolean switching;
     private boolean interim;
@@ -274,8 +275,9 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         }
         upstream = c.upstream();
         upstreamChannel = ch;
+        upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstream.active().incrementAndGet();
-        ch.pipeline().get(UpstreamHandler.class).attach(this);
+        upstreamHandler.attach(this);
         UpstreamRequest out = new UpstreamRequest(requestHead.retainedDuplicate(), "HEAD".equals(method));
         if (requestDone) {
             // A retry: the (bodiless) request was already complete.
@@ -484,7 +486,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private void responseDone() {
         Channel ch = upstreamChannel;
         Upstream u = upstream;
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        UpstreamHandler handler = upstreamHandler;
         handler.detach();
         u.active().decrementAndGet();
         if (requestDone && upstreamKeepAlive && !upgrade && ch.isActive()) {
@@ -579,7 +581,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private void closeUpstream() {
         if (upstreamChannel != null) {
             Channel ch = upstreamChannel;
-            ch.pipeline().get(UpstreamHandler.class).detach();
+            upstreamHandler.detach();
             upstream.active().decrementAndGet();
             upstream = null;
             upstreamChannel = null;
@@ -607,6 +609,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         connecting = null;
         upstream = null;
         upstreamChannel = null;
+        upstreamHandler = null;
         requestDone = false;
         bodySent = false;
         hashKey = null;

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -31,6 +30,7 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private static final Field[] KNOWN = Field.values();
+    private static final boolean[] TOKEN = tokenTable();
     private static final String[] COMMON_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
 
     /** Thrown for a head that is not well-formed HTTP/1.x. */
@@ -53,9 +53,9 @@ final class HttpHead extends DefaultByteBufHolder {
     /** Where the start line ends (before its CR LF), and where the request target ends, relative to the head. */
     final int startLineEnd;
     private final int targetEnd;
-    // Four ints per field (name start, name end, value start, value end), relative to the head's first byte.
+    // STRIDE ints per field: name start, name end, value start, value end (indexes into the head), Field ordinal.
+    private static final int STRIDE = 5;
     private final int[] positions;
-    private final Field[] fields;
     private final int count;
     /** Body framing: chunked, or a length (-1 when there is no Content-Length). */
     final boolean chunked;
@@ -71,7 +71,7 @@ final class HttpHead extends DefaultByteBufHolder {
     private final List<String> connectionNamed;
 
     private HttpHead(ByteBuf bytes, byte[] a, boolean request, String method, String target, int targetEnd, int status, boolean http11,
-                     int startLineEnd, int[] positions, Field[] fields, int count) throws MalformedHeadException {
+                     int startLineEnd, int[] positions, int count) throws MalformedHeadException {
         super(bytes);
         this.a = a;
         this.request = request;
@@ -82,7 +82,6 @@ final class HttpHead extends DefaultByteBufHolder {
         this.http11 = http11;
         this.startLineEnd = startLineEnd;
         this.positions = positions;
-        this.fields = fields;
         this.count = count;
 
         boolean close = false;
@@ -95,7 +94,7 @@ final class HttpHead extends DefaultByteBufHolder {
         long length = -1;
         List<String> named = null;
         for (int i = 0; i < count; i++) {
-            Field f = fields[i];
+            Field f = field(i);
             if (f.hopByHop()) {
                 hop = true;
             }
@@ -216,8 +215,13 @@ final class HttpHead extends DefaultByteBufHolder {
         }
         int startLineEnd = contentEnd;
 
-        int[] positions = new int[32];
-        Field[] fields = new Field[8];
+        int lines = 0;
+        for (int i = lineEnd + 1; i < end; i++) {
+            if (a[i] == '\n') {
+                lines++;
+            }
+        }
+        int[] positions = new int[Math.max(0, lines - 1) * STRIDE];
         int count = 0;
         int pos = lineEnd + 1;
         while (pos < end) {
@@ -255,19 +259,16 @@ final class HttpHead extends DefaultByteBufHolder {
                     throw new MalformedHeadException("control character in header field value");
                 }
             }
-            if (count == fields.length) {
-                fields = Arrays.copyOf(fields, count * 2);
-                positions = Arrays.copyOf(positions, count * 8);
-            }
-            positions[count * 4] = pos;
-            positions[count * 4 + 1] = colon;
-            positions[count * 4 + 2] = vs;
-            positions[count * 4 + 3] = ve;
-            fields[count] = identify(a, pos, colon);
+            int at = count * STRIDE;
+            positions[at] = pos;
+            positions[at + 1] = colon;
+            positions[at + 2] = vs;
+            positions[at + 3] = ve;
+            positions[at + 4] = identify(a, pos, colon).ordinal();
             count++;
             pos = lineEnd + 1;
         }
-        return new HttpHead(bytes, a, request, method, target, targetEnd, status, http11, startLineEnd, positions, fields, count);
+        return new HttpHead(bytes, a, request, method, target, targetEnd, status, http11, startLineEnd, positions, count);
     }
 
     /** The method, as a shared constant when it is a common one. */
@@ -343,18 +344,20 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** RFC 9110 tchar. */
     private static boolean isTokenChar(byte b) {
-        if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
-            return true;
+        return b >= 0 && TOKEN[b];
+    }
+
+    private static boolean[] tokenTable() {
+        boolean[] t = new boolean[128];
+        for (int c = 0; c < 128; c++) {
+            t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
         }
-        return switch (b) {
-            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-            default -> false;
-        };
+        return t;
     }
 
     private long parseLength(int i) throws MalformedHeadException {
-        int vs = positions[i * 4 + 2];
-        int ve = positions[i * 4 + 3];
+        int vs = positions[i * STRIDE + 2];
+        int ve = positions[i * STRIDE + 3];
         if (vs == ve || ve - vs > 18) {
             throw new MalformedHeadException("invalid Content-Length");
         }
@@ -374,29 +377,29 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     Field field(int i) {
-        return fields[i];
+        return KNOWN[positions[i * STRIDE + 4]];
     }
 
     /** Whether the Connection field named field {@code i} (so it is hop-by-hop too). */
     boolean connectionNamed(int i) {
-        if (connectionNamed.isEmpty() || fields[i] != Field.OTHER) {
+        if (connectionNamed.isEmpty() || field(i) != Field.OTHER) {
             return false;
         }
         return connectionNamed.contains(name(i).toLowerCase());
     }
 
     String name(int i) {
-        return new String(a, positions[i * 4], positions[i * 4 + 1] - positions[i * 4], StandardCharsets.US_ASCII);
+        return new String(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE], StandardCharsets.US_ASCII);
     }
 
     String value(int i) {
-        return new String(a, positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2], StandardCharsets.ISO_8859_1);
+        return new String(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2], StandardCharsets.ISO_8859_1);
     }
 
     /** The first value of a recognised field, or null. */
     String get(Field f) {
         for (int i = 0; i < count; i++) {
-            if (fields[i] == f) {
+            if (field(i) == f) {
                 return value(i);
             }
         }
@@ -405,7 +408,7 @@ final class HttpHead extends DefaultByteBufHolder {
 
     boolean has(Field f) {
         for (int i = 0; i < count; i++) {
-            if (fields[i] == f) {
+            if (field(i) == f) {
                 return true;
             }
         }
@@ -434,11 +437,11 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private boolean nameIs(int i, String name) {
-        int len = positions[i * 4 + 1] - positions[i * 4];
+        int len = positions[i * STRIDE + 1] - positions[i * STRIDE];
         if (len != name.length()) {
             return false;
         }
-        int from = positions[i * 4];
+        int from = positions[i * STRIDE];
         for (int k = 0; k < len; k++) {
             if (lower(a[from + k]) != Character.toLowerCase(name.charAt(k))) {
                 return false;
@@ -449,7 +452,7 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Copies field {@code i} to {@code out} as {@code name: value CR LF}. */
     void copyField(int i, ByteBuf out) {
-        out.writeBytes(a, positions[i * 4], positions[i * 4 + 1] - positions[i * 4]);
+        out.writeBytes(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE]);
         out.writeByte(':').writeByte(' ');
         copyValue(i, out);
         out.writeByte('\r').writeByte('\n');
@@ -457,7 +460,7 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Copies the value of field {@code i} to {@code out}. */
     void copyValue(int i, ByteBuf out) {
-        out.writeBytes(a, positions[i * 4 + 2], positions[i * 4 + 3] - positions[i * 4 + 2]);
+        out.writeBytes(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2]);
     }
 
     /** Copies a request's "METHOD TARGET" to {@code out}. */
