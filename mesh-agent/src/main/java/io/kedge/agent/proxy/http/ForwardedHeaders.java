@@ -41,7 +41,7 @@ final class ForwardedHeaders {
                 }
             }
         }
-        boolean dropLength = request.transferEncoding && request.has(Field.CONTENT_LENGTH);
+        boolean dropLength = request.lengthAndEncoding;
         // The common case: the head goes on as it came, with the forwarding fields appended.
         boolean asItCame = request.http11 && !request.hasHopByHop && !hasXff && !dropLength && request.copyWithoutEnd(out);
         if (!asItCame) {
@@ -91,7 +91,8 @@ final class ForwardedHeaders {
      */
     static ByteBuf toClient(HttpHead response, boolean clientHttp11, boolean keepAlive, String setCookie, ByteBufAllocator alloc) {
         boolean switching = response.status == 101;
-        if (clientHttp11 && response.http11 && !response.hasHopByHop && keepAlive && setCookie == null && !switching) {
+        if (clientHttp11 && response.http11 && !response.hasHopByHop && !response.lengthAndEncoding && keepAlive && setCookie == null
+                && !switching) {
             return response.content().retainedDuplicate();
         }
         ByteBuf in = response.content();
@@ -101,7 +102,8 @@ final class ForwardedHeaders {
         out.writeByte('\r').writeByte('\n');
         for (int i = 0; i < response.fieldCount(); i++) {
             Field f = response.field(i);
-            if (!f.hopByHop() && !response.connectionNamed(i) && !(f == Field.TRANSFER_ENCODING && !clientHttp11)) {
+            boolean framing = f == Field.TRANSFER_ENCODING && !clientHttp11 || f == Field.CONTENT_LENGTH && response.lengthAndEncoding;
+            if (!f.hopByHop() && !response.connectionNamed(i) && !framing) {
                 response.copyField(i, out);
             }
         }

@@ -60,6 +60,8 @@ final class HttpHead extends DefaultByteBufHolder {
     /** Body framing: chunked, or a length (-1 when there is no Content-Length). */
     final boolean chunked;
     final boolean transferEncoding;
+    /** Both Content-Length and Transfer-Encoding came: the length is ignored, and must not be passed on (RFC 9112 section 6.3). */
+    final boolean lengthAndEncoding;
     final long contentLength;
     /** Whether the sender wants the connection kept (HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"). */
     final boolean keepAlive;
@@ -139,6 +141,7 @@ final class HttpHead extends DefaultByteBufHolder {
             throw new MalformedHeadException("request Transfer-Encoding must end with chunked");
         }
         this.transferEncoding = te;
+        this.lengthAndEncoding = te && length >= 0;
         this.chunked = te && lastChunked;
         this.contentLength = te ? -1 : length;
         this.keepAlive = http11 ? !close : keep && !close;

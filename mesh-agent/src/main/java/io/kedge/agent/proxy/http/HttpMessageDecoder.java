@@ -26,10 +26,12 @@ final class HttpMessageDecoder extends ByteToMessageDecoder {
     private long remaining;
     private ChunkedBody chunks;
     // Progress in the head being read, relative to the reader index: bytes already searched for the
-    // end of a line, where the current line starts, and whether the start line is complete.
+    // end of a line, where the line being read starts (a read may end inside it), and whether the
+    // start line is complete (and its length with its line end).
     private int scanned;
     private int lineStart;
     private boolean startLineDone;
+    private int firstLineLength;
     // Responses: whether the request they answer is HEAD (no body whatever the fields say).
     private boolean headRequest;
 
@@ -128,8 +130,8 @@ final class HttpMessageDecoder extends ByteToMessageDecoder {
                 scanned = end - start;
                 return;
             }
-            int lineLength = lf - (start + lineStart);
-            boolean empty = lineLength == 0 || lineLength == 1 && in.getByte(lf - 1) == '\r';
+            int lineFrom = start + lineStart;
+            boolean empty = lf == lineFrom || lf == lineFrom + 1 && in.getByte(lineFrom) == '\r';
             if (!startLineDone) {
                 startLineDone = true;
                 firstLineLength = lf + 1 - start;
@@ -137,13 +139,10 @@ final class HttpMessageDecoder extends ByteToMessageDecoder {
                 emitHead(in, out, start, lf + 1 - start);
                 return;
             }
-            lineStart = lf + 1 - start;
             from = lf + 1;
+            lineStart = from - start;
         }
     }
-
-    // Length of the start line with its line end, once read (header bytes are counted after it).
-    private int firstLineLength;
 
     private void emitHead(ByteBuf in, List<Object> out, int start, int length) {
         scanned = 0;

@@ -80,6 +80,9 @@ class ForwardedHeadersTest {
         // An HTTP/1.0 client gets no chunks (the body loses its framing on the way).
         assertThat(client("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, null))
                 .isEqualTo("HTTP/1.0 200 OK\r\n\r\n");
+        // A length next to chunked framing is meaningless and goes (RFC 9112 section 6.3).
+        assertThat(client("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n", true, true, null))
+                .isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
         assertThat(client("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", true, true, null))
                 .isEqualTo("HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n");
     }
