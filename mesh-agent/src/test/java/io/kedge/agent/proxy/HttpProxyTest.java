@@ -439,8 +439,11 @@ class HttpProxyTest {
      * A keep-alive HTTP/1.1 server written out by hand, for answers the JDK's server does not give:
      * {@code /expect} answers "100 Continue" before reading the body, {@code /empty} answers 204 and
      * {@code /cached} 304 (each with fields that would promise a body elsewhere), {@code /close}
-     * has no length and ends by closing.
+     * has no length and ends by closing, {@code /later} sends its head and waits for {@link #headSeen}
+     * before its body.
      */
+    private final java.util.concurrent.CountDownLatch headSeen = new java.util.concurrent.CountDownLatch(1);
+
     private TcpBackend scripted() throws IOException {
         return cleanup.add(new TcpBackend("scripted", "127.0.0.2", (socket, b) -> {
             InputStream in = socket.getInputStream();
@@ -465,6 +468,19 @@ class HttpProxyTest {
                     out.flush();
                 }
                 String body = new String(in.readNBytes(length), StandardCharsets.US_ASCII);
+                if (path.equals("/later")) {
+                    // The head now, the body once the test has seen the head.
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    try {
+                        headSeen.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    out.write("later".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    continue;
+                }
                 String answer = switch (path) {
                     case "/empty" -> "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n";
                     case "/cached" -> "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -526,6 +542,18 @@ class HttpProxyTest {
                     "HTTP/1.1 200 OK\r\n", "connection: close\r\n\r\nuntil the end");
             // readAllBytes returned: the close-delimited body ended the client connection too.
             assertThat(all).endsWith("until the end");
+        }
+    }
+
+    @Test
+    void aResponseHeadGoesOutBeforeItsBodyHasCome() throws Exception {
+        try (Socket s = connectToScripted()) {
+            s.getOutputStream().write("GET /later HTTP/1.1\r\nHost: web\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            // The backend holds the body back until the head has reached the client.
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200 OK").contains("Content-Length: 5");
+            headSeen.countDown();
+            assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("later");
         }
     }
 

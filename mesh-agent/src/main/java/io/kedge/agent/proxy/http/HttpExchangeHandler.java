@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpExchangeHandler.class);
+    /** Bodies up to this size are sent in one buffer with their head. */
+    private static final int SMALL_BODY = 4096;
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
 
     private final HttpListener listener;
@@ -72,6 +74,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamKeepAlive;
     // An HTTP/1.0 client gets a chunked body without its framing: this walks it.
     private ChunkedBody dechunk;
+    // The response head, held until the first piece of body (or the end of the upstream's read).
+    private ByteBuf responseHead;
     private boolean awaitingUpstreamWritable;
     // A finished response was written but not flushed: the flush waits for the end of the
     // upstream's read batch, so that one read's worth of responses costs one flush.
@@ -378,9 +382,12 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
                 }
             }
         }
-        ctx.write(ForwardedHeaders.toClient(response, clientHttp11, clientKeepAlive, setCookie, ctx.alloc()), ctx.voidPromise());
-        if (!ctx.channel().isWritable()) {
-            upstreamChannel.config().setAutoRead(false);
+        ByteBuf head = ForwardedHeaders.toClient(response, clientHttp11, clientKeepAlive, setCookie, ctx.alloc());
+        if (switching) {
+            ctx.write(head, ctx.voidPromise());
+        } else {
+            // Held for the first piece of body: a small response then goes out as one buffer.
+            responseHead = head;
         }
     }
 
@@ -416,6 +423,19 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean writeToClient(BodyPart part) {
         ByteBuf bytes = part.content();
         int n = bytes.readableBytes();
+        if (n > 0 && n <= SMALL_BODY && responseHead != null && dechunk == null) {
+            // One write (and no gathering write) for a small response, as an HTTP encoder would do.
+            ByteBuf head = responseHead;
+            responseHead = null;
+            ByteBuf both = ctx.alloc().buffer(head.readableBytes() + n);
+            both.writeBytes(head).writeBytes(bytes);
+            head.release();
+            part.release();
+            metrics.bytesDownstream.inc(n);
+            ctx.write(both, ctx.voidPromise());
+            return true;
+        }
+        writeResponseHead();
         if (n == 0) {
             part.release();
             return true;
@@ -441,9 +461,21 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
+    /** Writes the response head if it is still held. */
+    private void writeResponseHead() {
+        if (responseHead != null) {
+            ctx.write(responseHead, ctx.voidPromise());
+            responseHead = null;
+            if (!ctx.channel().isWritable() && upstreamChannel != null) {
+                upstreamChannel.config().setAutoRead(false);
+            }
+        }
+    }
+
     void upstreamReadComplete(Channel ch) {
         if (ch == upstreamChannel || flushPending) {
             flushPending = false;
+            writeResponseHead();
             ctx.flush();
         }
     }
@@ -606,6 +638,10 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         }
         releaseRequestHead();
         dechunk = null;
+        if (responseHead != null) {
+            responseHead.release();
+            responseHead = null;
+        }
         connecting = null;
         upstream = null;
         upstreamChannel = null;
