@@ -434,4 +434,140 @@ class HttpProxyTest {
             assertThat(total.get(60, TimeUnit.SECONDS)).isGreaterThan(size);
         }
     }
+
+    /**
+     * A keep-alive HTTP/1.1 server written out by hand, for answers the JDK's server does not give:
+     * {@code /expect} answers "100 Continue" before reading the body, {@code /empty} answers 204 and
+     * {@code /cached} 304 (each with fields that would promise a body elsewhere), {@code /close}
+     * has no length and ends by closing, {@code /later} sends its head and waits for {@link #headSeen}
+     * before its body.
+     */
+    private final java.util.concurrent.CountDownLatch headSeen = new java.util.concurrent.CountDownLatch(1);
+
+    private TcpBackend scripted() throws IOException {
+        return cleanup.add(new TcpBackend("scripted", "127.0.0.2", (socket, b) -> {
+            InputStream in = socket.getInputStream();
+            java.io.OutputStream out = socket.getOutputStream();
+            while (true) {
+                String requestLine = readLine(in);
+                if (requestLine == null) {
+                    return;
+                }
+                int length = 0;
+                boolean expect = false;
+                for (String line; !(line = readLine(in)).isEmpty(); ) {
+                    String lower = line.toLowerCase();
+                    if (lower.startsWith("content-length:")) {
+                        length = Integer.parseInt(lower.substring(15).strip());
+                    }
+                    expect |= lower.equals("expect: 100-continue");
+                }
+                String path = requestLine.split(" ")[1];
+                if (expect) {
+                    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                String body = new String(in.readNBytes(length), StandardCharsets.US_ASCII);
+                if (path.equals("/later")) {
+                    // The head now, the body once the test has seen the head.
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    try {
+                        headSeen.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    out.write("later".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    continue;
+                }
+                String answer = switch (path) {
+                    case "/empty" -> "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n";
+                    case "/cached" -> "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n";
+                    case "/close" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
+                    default -> "HTTP/1.1 200 OK\r\nContent-Length: " + (body.length() + 5) + "\r\n\r\ngot: " + body;
+                };
+                out.write(answer.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                if (path.equals("/close")) {
+                    return;
+                }
+            }
+        }));
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) {
+                return null;
+            }
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** A client connection to a proxy in front of {@link #scripted()}. */
+    private Socket connectToScripted() throws IOException {
+        TcpBackend backend = scripted();
+        ProxyHarness h = proxy();
+        h.reconcile(catalogs.put(service("web", http(80)), endpoint(backend.ip(), "http", backend.port())).build());
+        Socket s = cleanup.add(new Socket());
+        s.setSoTimeout(10_000);
+        s.connect(h.address("web", "http", Protocol.TCP));
+        return s;
+    }
+
+    /** Reads one response head (through its empty line) from a raw socket. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String line; !(line = readLine(in)).isEmpty(); ) {
+            sb.append(line).append('\n');
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void bodylessAndCloseDelimitedResponsesEndWhereTheyShould() throws Exception {
+        try (Socket s = connectToScripted()) {
+            s.getOutputStream().write(("GET /empty HTTP/1.1\r\nHost: web\r\n\r\nGET /cached HTTP/1.1\r\nHost: web\r\n\r\n"
+                    + "POST /echo HTTP/1.1\r\nHost: web\r\nContent-Length: 2\r\n\r\nhi"
+                    + "GET /close HTTP/1.1\r\nHost: web\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            // The 204 and 304 promised bodies that never come; the proxy did not wait for them.
+            assertThat(all).startsWith("HTTP/1.1 204 No Content\r\n");
+            assertThat(all).containsSubsequence("HTTP/1.1 304 Not Modified\r\n", "HTTP/1.1 200 OK\r\n", "got: hi",
+                    "HTTP/1.1 200 OK\r\n", "connection: close\r\n\r\nuntil the end");
+            // readAllBytes returned: the close-delimited body ended the client connection too.
+            assertThat(all).endsWith("until the end");
+        }
+    }
+
+    @Test
+    void aResponseHeadGoesOutBeforeItsBodyHasCome() throws Exception {
+        try (Socket s = connectToScripted()) {
+            s.getOutputStream().write("GET /later HTTP/1.1\r\nHost: web\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            // The backend holds the body back until the head has reached the client.
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200 OK").contains("Content-Length: 5");
+            headSeen.countDown();
+            assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("later");
+        }
+    }
+
+    @Test
+    void expectContinueReachesTheClientBeforeItSendsTheBody() throws Exception {
+        try (Socket s = connectToScripted()) {
+            s.getOutputStream().write("POST /expect HTTP/1.1\r\nHost: web\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            // The body has not been sent: the interim answer must come first.
+            assertThat(readHead(in)).startsWith("HTTP/1.1 100 Continue");
+            s.getOutputStream().write("body".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200 OK").contains("Content-Length: 9");
+            assertThat(new String(in.readNBytes(9), StandardCharsets.US_ASCII)).isEqualTo("got: body");
+        }
+    }
 }

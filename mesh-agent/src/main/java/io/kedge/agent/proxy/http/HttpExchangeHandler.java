@@ -13,22 +13,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +35,9 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpExchangeHandler.class);
-    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
-            HttpMethod.DELETE, HttpMethod.TRACE);
+    /** Bodies up to this size are sent in one buffer with their head. */
+    private static final int SMALL_BODY = 4096;
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
 
     private final HttpListener listener;
     private final PortMetrics metrics;
@@ -57,9 +49,12 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean wantMessage;
     private final ArrayDeque<Object> held = new ArrayDeque<>();
 
-    // The exchange in progress (request non-null), reset between exchanges.
-    private HttpRequest request;
-    private HttpVersion clientVersion;
+    // The exchange in progress (requestHead non-null), reset between exchanges.
+    private String method;
+    private String target;
+    // The request head as sent upstream (kept for a retry); null between exchanges.
+    private ByteBuf requestHead;
+    private boolean clientHttp11;
     private boolean clientKeepAlive;
     private boolean upgrade;
     private boolean bodyless;
@@ -71,11 +66,16 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private Future<Connected> connecting;
     private Upstream upstream;
     private Channel upstreamChannel;
+    private UpstreamHandler upstreamHandler;
     private boolean responseStarted;
     private boolean switching;
     private boolean interim;
     private boolean dropInterim;
     private boolean upstreamKeepAlive;
+    // An HTTP/1.0 client gets a chunked body without its framing: this walks it.
+    private ChunkedBody dechunk;
+    // The response head, held until the first piece of body (or the end of the upstream's read).
+    private ByteBuf responseHead;
     private boolean awaitingUpstreamWritable;
     // A finished response was written but not flushed: the flush waits for the end of the
     // upstream's read batch, so that one read's worth of responses costs one flush.
@@ -155,7 +155,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     private void handle(Object msg) {
         if (switched) {
-            // Left over from the HTTP decoder after a 101: raw bytes go on, decoded objects cannot.
+            // Left over from the request decoder after a 101: raw bytes go on, anything else cannot.
             if (msg instanceof ByteBuf && upstreamChannel != null) {
                 upstreamChannel.writeAndFlush(msg, upstreamChannel.voidPromise());
             } else {
@@ -163,33 +163,36 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (msg instanceof HttpRequest req) {
-            if (request != null || discarding) {
-                ReferenceCountUtil.release(msg);
+        if (msg instanceof HttpHead head) {
+            if (requestHead != null || discarding) {
+                head.release();
                 return;
             }
-            if (req.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
-                rejectMalformed(req.decoderResult().cause());
-                return;
-            }
-            begin(req);
-            if (msg instanceof HttpContent content) {
-                clientContent(content);
-            }
+            begin(head);
             return;
         }
-        if (msg instanceof HttpContent content) {
-            clientContent(content);
+        if (msg instanceof BodyPart part) {
+            clientBody(part);
+            return;
+        }
+        if (msg instanceof HttpDecodeFailure failure) {
+            if (requestHead != null) {
+                // The body broke off in the middle: the upstream has part of it, the client gets a close.
+                abort();
+            } else if (discarding) {
+                ctx.close();
+            } else {
+                rejectMalformed(failure);
+            }
             return;
         }
         ReferenceCountUtil.release(msg);
     }
 
-    private void clientContent(HttpContent content) {
-        boolean last = content instanceof LastHttpContent;
+    private void clientBody(BodyPart part) {
+        boolean last = part.last;
         if (discarding) {
-            content.release();
+            part.release();
             if (last) {
                 discarding = false;
                 nextRequestOrClose();
@@ -198,21 +201,20 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (request == null || upstreamChannel == null) {
-            content.release();
+        if (requestHead == null || upstreamChannel == null) {
+            part.release();
             return;
         }
-        if (content.decoderResult().isFailure()) {
-            content.release();
-            abort();
-            return;
-        }
-        int n = content.content().readableBytes();
+        ByteBuf bytes = part.content();
+        int n = bytes.readableBytes();
         if (n > 0) {
             bodySent = true;
             metrics.bytesUpstream.inc(n);
+            upstreamChannel.writeAndFlush(bytes, upstreamChannel.voidPromise());
+        } else {
+            part.release();
+            upstreamChannel.flush();
         }
-        upstreamChannel.writeAndFlush(content, upstreamChannel.voidPromise());
         if (last) {
             requestDone = true;
         } else if (upstreamChannel.isWritable()) {
@@ -222,18 +224,23 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void begin(HttpRequest req) {
+    private void begin(HttpHead req) {
         metrics.requests.inc();
         metrics.activeRequests.inc();
-        request = req;
-        clientVersion = req.protocolVersion();
-        clientKeepAlive = HttpUtil.isKeepAlive(req);
-        upgrade = ForwardedHeaders.isUpgrade(req);
-        bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
-        RequestHashKey hash = RequestHashKey.of(listener.route().policy(), req, clientIp);
-        hashKey = hash.key();
-        setCookie = hash.setCookie();
-        ForwardedHeaders.toUpstream(req, clientIp, upgrade);
+        try {
+            method = req.method;
+            target = req.target;
+            clientHttp11 = req.http11;
+            clientKeepAlive = req.keepAlive;
+            upgrade = req.upgrade;
+            bodyless = !req.chunked && req.contentLength <= 0;
+            RequestHashKey hash = RequestHashKey.of(listener.route().policy(), req, clientIp);
+            hashKey = hash.key();
+            setCookie = hash.setCookie();
+            requestHead = ForwardedHeaders.toUpstream(req, clientIp, ctx.alloc());
+        } finally {
+            req.release();
+        }
         connect();
     }
 
@@ -241,34 +248,46 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         Future<Connected> attempt = listener.context().connector().connect(listener::route, clientIp, hashKey,
                 ctx.channel().eventLoop(), metrics, pool::acquire);
         connecting = attempt;
+        if (attempt.isDone()) {
+            // A pooled connection on this loop: no listener to allocate.
+            connecting = null;
+            connectDone(attempt);
+            return;
+        }
         attempt.addListener(f -> {
             if (attempt != connecting || f.isCancelled()) {
                 return;
             }
             connecting = null;
-            if (f.isSuccess()) {
-                connected(attempt.getNow());
-            } else {
-                connectFailed(f.cause());
-            }
+            connectDone(attempt);
         });
+    }
+
+    private void connectDone(Future<Connected> attempt) {
+        if (attempt.isSuccess()) {
+            connected(attempt.getNow());
+        } else if (!attempt.isCancelled()) {
+            connectFailed(attempt.cause());
+        }
     }
 
     private void connected(Connected c) {
         Channel ch = c.channel();
-        if (request == null || !ctx.channel().isActive()) {
+        if (requestHead == null || !ctx.channel().isActive()) {
             ch.close();
             return;
         }
         upstream = c.upstream();
         upstreamChannel = ch;
+        upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstream.active().incrementAndGet();
-        ch.pipeline().get(UpstreamHandler.class).attach(this);
-        ch.write(request, ch.voidPromise());
+        upstreamHandler.attach(this);
+        UpstreamRequest out = new UpstreamRequest(requestHead.retainedDuplicate(), "HEAD".equals(method));
         if (requestDone) {
             // A retry: the (bodiless) request was already complete.
-            ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+            ch.writeAndFlush(out, ch.voidPromise());
         } else {
+            ch.write(out, ch.voidPromise());
             if (!bodyless) {
                 // Send the head now: the client may be waiting for "100 Continue" before its body.
                 ch.flush();
@@ -278,7 +297,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void connectFailed(Throwable cause) {
-        if (request == null) {
+        if (requestHead == null) {
             return;
         }
         String route = listener.route().label();
@@ -307,95 +326,156 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (msg instanceof HttpResponse response && !upstreamResponse(response)) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg instanceof HttpContent content) {
-            upstreamContent(content);
-        } else if (!(msg instanceof HttpResponse)) {
-            ReferenceCountUtil.release(msg);
-        }
-    }
-
-    /** Passes a response head on; false when it was dropped (the caller releases it). */
-    private boolean upstreamResponse(HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
-            Throwable cause = response.decoderResult().cause();
-            if (responseStarted) {
+        if (msg instanceof HttpHead response) {
+            try {
+                upstreamResponse(response);
+            } finally {
+                response.release();
+            }
+        } else if (msg instanceof BodyPart part) {
+            upstreamBody(part);
+        } else if (msg instanceof HttpDecodeFailure failure) {
+            if (responseStarted || interim) {
                 abort();
             } else {
                 closeUpstream();
-                answerError(HttpResponseStatus.BAD_GATEWAY, cause instanceof TooLongHttpHeaderException
-                        || cause instanceof TooLongHttpLineException ? "upstream response head too large"
-                        : "upstream sent an invalid response: " + cause.getMessage());
+                answerError(HttpResponseStatus.BAD_GATEWAY, failure.tooLarge() ? "upstream response head too large"
+                        : "upstream sent an invalid response: " + failure.reason());
             }
-            return false;
+        } else {
+            ReferenceCountUtil.release(msg);
         }
-        int code = response.status().code();
-        if (code < 200 && !(code == 101 && upgrade)) {
+    }
+
+    private void upstreamResponse(HttpHead response) {
+        int code = response.status;
+        if (code == 101 && !upgrade) {
+            // The connection is no longer HTTP, and nobody asked for that.
+            closeUpstream();
+            answerError(HttpResponseStatus.BAD_GATEWAY, "upstream switched protocols unasked");
+            return;
+        }
+        if (code < 200 && code != 101) {
             interim = true;
-            if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
+            if (!clientHttp11) {
                 // HTTP/1.0 clients do not expect 1xx answers.
                 dropInterim = true;
-                return false;
+                return;
             }
-            response.setProtocolVersion(clientVersion);
-            ctx.write(response, ctx.voidPromise());
-            return true;
+            ctx.write(response.content().retainedDuplicate(), ctx.voidPromise());
+            return;
         }
         responseStarted = true;
         switching = code == 101;
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        clientKeepAlive = ForwardedHeaders.toClient(response, clientVersion, clientKeepAlive);
-        if (setCookie != null) {
-            response.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+        boolean delimited = response.chunked || response.contentLength >= 0 || code == 204 || code == 304 || "HEAD".equals(method);
+        upstreamKeepAlive = response.keepAlive && delimited;
+        if (!switching) {
+            if (!delimited) {
+                // The body ends when the upstream closes: so must the client connection.
+                clientKeepAlive = false;
+            }
+            if (!clientHttp11 && response.transferEncoding) {
+                // An HTTP/1.0 client cannot read chunks: it gets the body raw, ended by the close.
+                clientKeepAlive = false;
+                if (response.chunked) {
+                    dechunk = new ChunkedBody(listener.context().config().httpMaxHeaderSize());
+                }
+            }
         }
-        ctx.write(response, ctx.voidPromise());
-        if (!ctx.channel().isWritable()) {
-            upstreamChannel.config().setAutoRead(false);
+        ByteBuf head = ForwardedHeaders.toClient(response, clientHttp11, clientKeepAlive, setCookie, ctx.alloc());
+        if (switching) {
+            ctx.write(head, ctx.voidPromise());
+        } else {
+            // Held for the first piece of body: a small response then goes out as one buffer.
+            responseHead = head;
         }
-        return true;
     }
 
-    private void upstreamContent(HttpContent content) {
-        if (content.decoderResult().isFailure()) {
-            content.release();
-            abort();
-            return;
-        }
-        boolean last = content instanceof LastHttpContent;
+    private void upstreamBody(BodyPart part) {
+        boolean last = part.last;
         if (interim) {
-            if (dropInterim) {
-                content.release();
-            } else {
-                ctx.write(content, ctx.voidPromise());
-            }
+            part.release();
             if (last) {
                 interim = false;
                 dropInterim = false;
             }
             return;
         }
-        metrics.bytesDownstream.inc(content.content().readableBytes());
+        if (!writeToClient(part)) {
+            abort();
+            return;
+        }
         if (!last) {
-            ctx.write(content, ctx.voidPromise());
             if (!ctx.channel().isWritable()) {
                 upstreamChannel.config().setAutoRead(false);
             }
             return;
         }
         if (switching) {
-            ctx.writeAndFlush(content, ctx.voidPromise());
+            ctx.flush();
             switchProtocols();
         } else {
-            responseDone(content);
+            responseDone();
+        }
+    }
+
+    /** Writes a piece of the response body (without chunk framing for HTTP/1.0 clients); false when the framing is broken. */
+    private boolean writeToClient(BodyPart part) {
+        ByteBuf bytes = part.content();
+        int n = bytes.readableBytes();
+        if (n > 0 && n <= SMALL_BODY && responseHead != null && dechunk == null) {
+            // One write (and no gathering write) for a small response, as an HTTP encoder would do.
+            ByteBuf head = responseHead;
+            responseHead = null;
+            ByteBuf both = ctx.alloc().buffer(head.readableBytes() + n);
+            both.writeBytes(head).writeBytes(bytes);
+            head.release();
+            part.release();
+            metrics.bytesDownstream.inc(n);
+            ctx.write(both, ctx.voidPromise());
+            return true;
+        }
+        writeResponseHead();
+        if (n == 0) {
+            part.release();
+            return true;
+        }
+        if (dechunk == null) {
+            metrics.bytesDownstream.inc(n);
+            ctx.write(bytes, ctx.voidPromise());
+            return true;
+        }
+        List<ByteBuf> data = new ArrayList<>(2);
+        try {
+            dechunk.walk(bytes, bytes.readerIndex(), bytes.writerIndex(), data);
+        } catch (ChunkedBody.MalformedChunkException e) {
+            data.forEach(ByteBuf::release);
+            return false;
+        } finally {
+            part.release();
+        }
+        for (ByteBuf d : data) {
+            metrics.bytesDownstream.inc(d.readableBytes());
+            ctx.write(d, ctx.voidPromise());
+        }
+        return true;
+    }
+
+    /** Writes the response head if it is still held. */
+    private void writeResponseHead() {
+        if (responseHead != null) {
+            ctx.write(responseHead, ctx.voidPromise());
+            responseHead = null;
+            if (!ctx.channel().isWritable() && upstreamChannel != null) {
+                upstreamChannel.config().setAutoRead(false);
+            }
         }
     }
 
     void upstreamReadComplete(Channel ch) {
         if (ch == upstreamChannel || flushPending) {
             flushPending = false;
+            writeResponseHead();
             ctx.flush();
         }
     }
@@ -423,12 +503,11 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             abort();
             return;
         }
-        if (IDEMPOTENT.contains(request.method()) && bodyless && !bodySent && reuseRetries < listener.context().config().connectAttempts()) {
+        if (IDEMPOTENT.contains(method) && bodyless && !bodySent && reuseRetries < listener.context().config().connectAttempts()) {
             // Typically a kept-alive connection the endpoint had just closed: nothing was processed.
             reuseRetries++;
             metrics.retries.inc();
-            log.debug("{}: retrying {} {} after upstream failure: {}", listener.route().label(), request.method(), request.uri(),
-                    cause.toString());
+            log.debug("{}: retrying {} {} after upstream failure: {}", listener.route().label(), method, target, cause.toString());
             connect();
             return;
         }
@@ -436,15 +515,14 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The response is complete: the upstream connection goes back to the pool, the next request may come. */
-    private void responseDone(HttpContent last) {
+    private void responseDone() {
         Channel ch = upstreamChannel;
         Upstream u = upstream;
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        UpstreamHandler handler = upstreamHandler;
         handler.detach();
         u.active().decrementAndGet();
         if (requestDone && upstreamKeepAlive && !upgrade && ch.isActive()) {
             // The upstream's read batch is still in progress: its end flushes the response.
-            ctx.write(last, ctx.voidPromise());
             flushPending = true;
             handler.flushAtReadComplete(this);
             ch.config().setAutoRead(true);
@@ -455,7 +533,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
                 ctx.flush();
             }
         } else {
-            ctx.writeAndFlush(last, ctx.voidPromise());
+            ctx.flush();
             ch.close();
         }
         boolean keepAlive = clientKeepAlive && requestDone;
@@ -469,12 +547,12 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     /** Answers the current request with an error of the proxy's own; the connection survives when it can. */
     private void answerError(HttpResponseStatus status, String reason) {
-        log.debug("{}: {} {} -> {} {}", listener.route().label(), request.method(), request.uri(), status.code(), reason);
+        log.debug("{}: {} {} -> {} {}", listener.route().label(), method, target, status.code(), reason);
         boolean lastStillToCome = !requestDone && bodyless;
         boolean keepAlive = clientKeepAlive && (requestDone || bodyless);
-        HttpVersion version = clientVersion;
+        boolean http11 = clientHttp11;
         endExchange();
-        var response = HttpErrors.response(ctx.alloc(), version, status, reason, keepAlive);
+        ByteBuf response = HttpErrors.response(ctx.alloc(), http11, status, reason, keepAlive);
         if (!keepAlive) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
@@ -495,11 +573,13 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void rejectMalformed(Throwable cause) {
-        HttpResponseStatus status = cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : HttpResponseStatus.BAD_REQUEST;
-        ctx.writeAndFlush(HttpErrors.response(ctx.alloc(), HttpVersion.HTTP_1_1, status, "malformed request: " + cause.getMessage(), false))
+    private void rejectMalformed(HttpDecodeFailure failure) {
+        HttpResponseStatus status = switch (failure.kind()) {
+            case HEAD_TOO_LARGE -> HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            case LINE_TOO_LONG -> HttpResponseStatus.REQUEST_URI_TOO_LONG;
+            case MALFORMED -> HttpResponseStatus.BAD_REQUEST;
+        };
+        ctx.writeAndFlush(HttpErrors.response(ctx.alloc(), true, status, "malformed request: " + failure.reason(), false))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -513,10 +593,9 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         Channel up = upstreamChannel;
         switched = true;
         metrics.activeRequests.dec();
-        request = null;
+        releaseRequestHead();
         Upstream u = upstream;
         up.closeFuture().addListener(f -> u.active().decrementAndGet());
-        ((HttpClientCodec) up.pipeline().get(UpstreamPool.CODEC)).prepareUpgradeFrom(null);
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         ctx.pipeline().remove(HttpListener.CODEC);
@@ -525,6 +604,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             up.pipeline().replace(UpstreamPool.HANDLER, "relay", new RelayHandler(client, metrics.bytesDownstream));
             up.pipeline().remove(UpstreamPool.IDLE);
             up.pipeline().remove(UpstreamPool.CODEC);
+            up.pipeline().remove(UpstreamPool.WRITER);
             up.config().setAutoRead(true);
             client.config().setAutoRead(true);
         });
@@ -533,7 +613,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private void closeUpstream() {
         if (upstreamChannel != null) {
             Channel ch = upstreamChannel;
-            ch.pipeline().get(UpstreamHandler.class).detach();
+            upstreamHandler.detach();
             upstream.active().decrementAndGet();
             upstream = null;
             upstreamChannel = null;
@@ -550,16 +630,22 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     /** Forgets the current exchange (metrics included); the upstream must already be released or closed. */
     private void endExchange() {
-        if (request != null) {
+        if (requestHead != null) {
             metrics.activeRequests.dec();
         }
         if (connecting != null) {
             connecting.cancel(false);
         }
-        request = null;
+        releaseRequestHead();
+        dechunk = null;
+        if (responseHead != null) {
+            responseHead.release();
+            responseHead = null;
+        }
         connecting = null;
         upstream = null;
         upstreamChannel = null;
+        upstreamHandler = null;
         requestDone = false;
         bodySent = false;
         hashKey = null;
@@ -573,12 +659,21 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         awaitingUpstreamWritable = false;
     }
 
+    private void releaseRequestHead() {
+        if (requestHead != null) {
+            requestHead.release();
+            requestHead = null;
+        }
+        method = null;
+        target = null;
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent && !switched) {
             // Nothing more will come; whatever is in progress is answered, then the connection ends.
             clientDone = true;
-            if (request == null && !discarding) {
+            if (requestHead == null && !discarding) {
                 ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         }

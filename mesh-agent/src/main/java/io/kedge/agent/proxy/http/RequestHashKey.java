@@ -2,8 +2,6 @@ package io.kedge.agent.proxy.http;
 
 import io.kedge.agent.catalog.LoadBalancerPolicy;
 import io.kedge.agent.catalog.LoadBalancerPolicy.HashKey;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
@@ -23,7 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 record RequestHashKey(String key, String setCookie) {
     private static final RequestHashKey NONE = new RequestHashKey(null, null);
 
-    static RequestHashKey of(LoadBalancerPolicy policy, HttpRequest request, String clientIp) {
+    static RequestHashKey of(LoadBalancerPolicy policy, HttpHead request, String clientIp) {
         HashKey hash = policy.hashKey();
         if (policy.kind() != LoadBalancerPolicy.Kind.CONSISTENT_HASH || hash == null) {
             return NONE;
@@ -31,15 +29,15 @@ record RequestHashKey(String key, String setCookie) {
         return switch (hash.source()) {
             case SOURCE_IP -> new RequestHashKey(clientIp, null);
             case HEADER -> {
-                String value = request.headers().get(hash.name());
+                String value = request.get(hash.name());
                 yield new RequestHashKey(value == null ? clientIp : value, null);
             }
             case COOKIE -> fromCookie(hash, request, clientIp);
         };
     }
 
-    private static RequestHashKey fromCookie(HashKey hash, HttpRequest request, String clientIp) {
-        for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+    private static RequestHashKey fromCookie(HashKey hash, HttpHead request, String clientIp) {
+        for (String header : request.getAll("cookie")) {
             for (Cookie c : ServerCookieDecoder.LAX.decodeAll(header)) {
                 if (c.name().equals(hash.name())) {
                     return new RequestHashKey(c.value(), null);

@@ -8,8 +8,6 @@ import io.kedge.agent.proxy.Upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
@@ -27,6 +25,7 @@ import java.util.Set;
  */
 final class UpstreamPool {
     static final String CODEC = "http-client";
+    static final String WRITER = "request-writer";
     static final String IDLE = "pool-idle";
     static final String HANDLER = "upstream";
 
@@ -63,13 +62,12 @@ final class UpstreamPool {
             return loop.newFailedFuture(new PoolExhaustedException(upstream, max));
         }
         Duration idleTimeout = config.httpPoolIdleTimeout();
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength(config.httpMaxInitialLine())
-                .setMaxHeaderSize(config.httpMaxHeaderSize());
         Future<Channel> dial = listener.context().dialer().dial(upstream, Protocol.TCP, loop, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(CODEC, new HttpClientCodec(decoder, false, false));
+                HttpMessageDecoder decoder = HttpMessageDecoder.forResponses(config.httpMaxInitialLine(), config.httpMaxHeaderSize());
+                ch.pipeline().addLast(CODEC, decoder);
+                ch.pipeline().addLast(WRITER, new UpstreamRequest.Writer(decoder));
                 ch.pipeline().addLast(IDLE, new IdleTimeoutHandler(idleTimeout));
                 ch.pipeline().addLast(HANDLER, new UpstreamHandler());
             }

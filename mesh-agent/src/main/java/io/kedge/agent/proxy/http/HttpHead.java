@@ -1,0 +1,497 @@
+package io.kedge.agent.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The head of an HTTP/1.x request or response, read in place: the bytes stay as they came (its
+ * {@link #content()}), and only the start line, the positions of the header fields and what the
+ * proxy needs to know (framing, persistence, upgrade) are taken out. Values become strings only
+ * when asked for. Rewriting for the next hop is {@link ForwardedHeaders}' job.
+ */
+final class HttpHead extends DefaultByteBufHolder {
+    /** Header fields the proxy acts on, recognised once while parsing. */
+    enum Field {
+        OTHER, HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, PROXY_AUTHENTICATE,
+        PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST;
+
+        final String lowerName = name().toLowerCase().replace('_', '-');
+
+        /** Meaningful for one connection only (RFC 9110 section 7.6.1): never passed on. */
+        boolean hopByHop() {
+            return switch (this) {
+                case CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE -> true;
+                default -> false;
+            };
+        }
+    }
+
+    private static final Field[] KNOWN = Field.values();
+    private static final boolean[] TOKEN = tokenTable();
+    private static final String[] COMMON_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+
+    /** Thrown for a head that is not well-formed HTTP/1.x. */
+    static final class MalformedHeadException extends Exception {
+        MalformedHeadException(String message) {
+            super(message);
+        }
+    }
+
+    // A copy of the head's bytes; positions index into it (and into content()).
+    private final byte[] a;
+    final boolean request;
+    /** Request method and target (null for responses). */
+    final String method;
+    final String target;
+    /** Response status (0 for requests). */
+    final int status;
+    /** HTTP/1.1 (or a later 1.x); false for HTTP/1.0. */
+    final boolean http11;
+    /** Where the start line ends (before its CR LF), and where the request target ends, relative to the head. */
+    final int startLineEnd;
+    private final int targetEnd;
+    // STRIDE ints per field: name start, name end, value start, value end (indexes into the head), Field ordinal.
+    private static final int STRIDE = 5;
+    private final int[] positions;
+    private final int count;
+    /** Body framing: chunked, or a length (-1 when there is no Content-Length). */
+    final boolean chunked;
+    final boolean transferEncoding;
+    /** Both Content-Length and Transfer-Encoding came: the length is ignored, and must not be passed on (RFC 9112 section 6.3). */
+    final boolean lengthAndEncoding;
+    final long contentLength;
+    /** Whether the sender wants the connection kept (HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"). */
+    final boolean keepAlive;
+    /** {@code Connection: upgrade} with an {@code Upgrade} field. */
+    final boolean upgrade;
+    /** Hop-by-hop fields present, counting those named by Connection. */
+    final boolean hasHopByHop;
+    /** Lower-case names the Connection field lists besides close/keep-alive/upgrade (usually none). */
+    private final List<String> connectionNamed;
+
+    private HttpHead(ByteBuf bytes, byte[] a, boolean request, String method, String target, int targetEnd, int status, boolean http11,
+                     int startLineEnd, int[] positions, int count) throws MalformedHeadException {
+        super(bytes);
+        this.a = a;
+        this.request = request;
+        this.method = method;
+        this.target = target;
+        this.targetEnd = targetEnd;
+        this.status = status;
+        this.http11 = http11;
+        this.startLineEnd = startLineEnd;
+        this.positions = positions;
+        this.count = count;
+
+        boolean close = false;
+        boolean keep = false;
+        boolean upgradeToken = false;
+        boolean hasUpgrade = false;
+        boolean hop = false;
+        boolean te = false;
+        boolean lastChunked = false;
+        long length = -1;
+        List<String> named = null;
+        for (int i = 0; i < count; i++) {
+            Field f = field(i);
+            if (f.hopByHop()) {
+                hop = true;
+            }
+            switch (f) {
+                case CONNECTION -> {
+                    for (String token : value(i).split(",")) {
+                        String t = token.strip().toLowerCase();
+                        switch (t) {
+                            case "close" -> close = true;
+                            case "keep-alive" -> keep = true;
+                            case "upgrade" -> upgradeToken = true;
+                            case "" -> {
+                            }
+                            default -> {
+                                if (named == null) {
+                                    named = new ArrayList<>(2);
+                                }
+                                named.add(t);
+                            }
+                        }
+                    }
+                }
+                case UPGRADE -> hasUpgrade = true;
+                case TRANSFER_ENCODING -> {
+                    te = true;
+                    String v = value(i);
+                    int comma = v.lastIndexOf(',');
+                    lastChunked = (comma < 0 ? v : v.substring(comma + 1)).strip().equalsIgnoreCase("chunked");
+                }
+                case CONTENT_LENGTH -> {
+                    long l = parseLength(i);
+                    if (length >= 0 && l != length) {
+                        throw new MalformedHeadException("conflicting Content-Length values");
+                    }
+                    length = l;
+                }
+                default -> {
+                }
+            }
+        }
+        if (te && !lastChunked && request) {
+            throw new MalformedHeadException("request Transfer-Encoding must end with chunked");
+        }
+        this.transferEncoding = te;
+        this.lengthAndEncoding = te && length >= 0;
+        this.chunked = te && lastChunked;
+        this.contentLength = te ? -1 : length;
+        this.keepAlive = http11 ? !close : keep && !close;
+        this.upgrade = upgradeToken && hasUpgrade;
+        this.connectionNamed = named == null ? List.of() : named;
+        if (named != null) {
+            hop = true;
+        }
+        this.hasHopByHop = hop;
+    }
+
+    /** Parses a complete head ({@code bytes} runs from the start line to the empty line, inclusive); takes over {@code bytes}. */
+    static HttpHead parse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        try {
+            return doParse(bytes, request);
+        } catch (MalformedHeadException | RuntimeException e) {
+            bytes.release();
+            throw e;
+        }
+    }
+
+    private static HttpHead doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        // Parsing runs over a plain array: a head is small, and the copy costs less than going
+        // through the buffer's checks byte by byte.
+        int end = bytes.readableBytes();
+        byte[] a = new byte[end];
+        bytes.getBytes(bytes.readerIndex(), a);
+        int lineEnd = lineEnd(a, 0, end);
+        int contentEnd = lineEnd > 0 && a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+        String method = null;
+        String target = null;
+        int targetEnd = 0;
+        int status = 0;
+        boolean http11;
+        if (request) {
+            int sp1 = indexOf(a, 0, contentEnd, (byte) ' ');
+            int sp2 = sp1 < 0 ? -1 : indexOf(a, sp1 + 1, contentEnd, (byte) ' ');
+            if (sp1 <= 0 || sp2 <= sp1 + 1) {
+                throw new MalformedHeadException("request line is not METHOD TARGET VERSION");
+            }
+            for (int i = 0; i < sp1; i++) {
+                if (!isTokenChar(a[i])) {
+                    throw new MalformedHeadException("invalid method");
+                }
+            }
+            for (int i = sp1 + 1; i < sp2; i++) {
+                byte b = a[i];
+                if (b <= ' ' || b == 0x7f) {
+                    throw new MalformedHeadException("invalid request target");
+                }
+            }
+            method = method(a, sp1);
+            target = new String(a, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+            targetEnd = sp2;
+            http11 = version(a, sp2 + 1, contentEnd);
+        } else {
+            if (contentEnd < 12 || a[8] != ' ') {
+                throw new MalformedHeadException("status line is not VERSION STATUS REASON");
+            }
+            http11 = version(a, 0, 8);
+            for (int i = 9; i < 12; i++) {
+                byte b = a[i];
+                if (b < '0' || b > '9') {
+                    throw new MalformedHeadException("invalid status code");
+                }
+                status = status * 10 + (b - '0');
+            }
+            if (contentEnd > 12 && a[12] != ' ') {
+                throw new MalformedHeadException("invalid status code");
+            }
+            if (status < 100) {
+                throw new MalformedHeadException("invalid status code " + status);
+            }
+        }
+        int startLineEnd = contentEnd;
+
+        int lines = 0;
+        for (int i = lineEnd + 1; i < end; i++) {
+            if (a[i] == '\n') {
+                lines++;
+            }
+        }
+        int[] positions = new int[Math.max(0, lines - 1) * STRIDE];
+        int count = 0;
+        int pos = lineEnd + 1;
+        while (pos < end) {
+            lineEnd = lineEnd(a, pos, end);
+            contentEnd = lineEnd > pos && a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+            if (contentEnd == pos) {
+                break;
+            }
+            int colon = -1;
+            for (int i = pos; i < contentEnd; i++) {
+                byte b = a[i];
+                if (b == ':') {
+                    colon = i;
+                    break;
+                }
+                if (!isTokenChar(b)) {
+                    throw new MalformedHeadException(i == pos && (b == ' ' || b == '\t') ? "obsolete line folding is not accepted"
+                            : "invalid header field name");
+                }
+            }
+            if (colon <= pos) {
+                throw new MalformedHeadException("header field without a name and colon");
+            }
+            int vs = colon + 1;
+            int ve = contentEnd;
+            while (vs < ve && isBlank(a[vs])) {
+                vs++;
+            }
+            while (ve > vs && isBlank(a[ve - 1])) {
+                ve--;
+            }
+            for (int i = vs; i < ve; i++) {
+                byte b = a[i];
+                if ((b < ' ' && b != '\t') || b == 0x7f) {
+                    throw new MalformedHeadException("control character in header field value");
+                }
+            }
+            int at = count * STRIDE;
+            positions[at] = pos;
+            positions[at + 1] = colon;
+            positions[at + 2] = vs;
+            positions[at + 3] = ve;
+            positions[at + 4] = identify(a, pos, colon).ordinal();
+            count++;
+            pos = lineEnd + 1;
+        }
+        return new HttpHead(bytes, a, request, method, target, targetEnd, status, http11, startLineEnd, positions, count);
+    }
+
+    /** The method, as a shared constant when it is a common one. */
+    private static String method(byte[] a, int len) {
+        for (String m : COMMON_METHODS) {
+            if (m.length() == len) {
+                boolean same = true;
+                for (int k = 0; k < len && same; k++) {
+                    same = a[k] == m.charAt(k);
+                }
+                if (same) {
+                    return m;
+                }
+            }
+        }
+        return new String(a, 0, len, StandardCharsets.US_ASCII);
+    }
+
+    private static int lineEnd(byte[] a, int from, int to) throws MalformedHeadException {
+        int lf = indexOf(a, from, to, (byte) '\n');
+        if (lf < 0) {
+            throw new MalformedHeadException("incomplete head");
+        }
+        return lf;
+    }
+
+    private static int indexOf(byte[] a, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean version(byte[] a, int from, int to) throws MalformedHeadException {
+        if (to - from != 8 || a[from] != 'H' || a[from + 1] != 'T' || a[from + 2] != 'T' || a[from + 3] != 'P' || a[from + 4] != '/'
+                || a[from + 5] != '1' || a[from + 6] != '.') {
+            throw new MalformedHeadException("unsupported protocol version");
+        }
+        byte minor = a[from + 7];
+        if (minor < '0' || minor > '9') {
+            throw new MalformedHeadException("unsupported protocol version");
+        }
+        return minor != '0';
+    }
+
+    private static Field identify(byte[] a, int from, int to) {
+        int len = to - from;
+        for (Field f : KNOWN) {
+            String n = f.lowerName;
+            if (f == Field.OTHER || n.length() != len) {
+                continue;
+            }
+            boolean same = true;
+            for (int k = 0; k < len && same; k++) {
+                same = lower(a[from + k]) == n.charAt(k);
+            }
+            if (same) {
+                return f;
+            }
+        }
+        return Field.OTHER;
+    }
+
+    private static int lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? b + 32 : b;
+    }
+
+    private static boolean isBlank(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    /** RFC 9110 tchar. */
+    private static boolean isTokenChar(byte b) {
+        return b >= 0 && TOKEN[b];
+    }
+
+    private static boolean[] tokenTable() {
+        boolean[] t = new boolean[128];
+        for (int c = 0; c < 128; c++) {
+            t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        }
+        return t;
+    }
+
+    private long parseLength(int i) throws MalformedHeadException {
+        int vs = positions[i * STRIDE + 2];
+        int ve = positions[i * STRIDE + 3];
+        if (vs == ve || ve - vs > 18) {
+            throw new MalformedHeadException("invalid Content-Length");
+        }
+        long l = 0;
+        for (int k = vs; k < ve; k++) {
+            byte d = a[k];
+            if (d < '0' || d > '9') {
+                throw new MalformedHeadException("invalid Content-Length");
+            }
+            l = l * 10 + (d - '0');
+        }
+        return l;
+    }
+
+    int fieldCount() {
+        return count;
+    }
+
+    Field field(int i) {
+        return KNOWN[positions[i * STRIDE + 4]];
+    }
+
+    /** Whether the Connection field named field {@code i} (so it is hop-by-hop too). */
+    boolean connectionNamed(int i) {
+        if (connectionNamed.isEmpty() || field(i) != Field.OTHER) {
+            return false;
+        }
+        return connectionNamed.contains(name(i).toLowerCase());
+    }
+
+    String name(int i) {
+        return new String(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE], StandardCharsets.US_ASCII);
+    }
+
+    String value(int i) {
+        return new String(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2], StandardCharsets.ISO_8859_1);
+    }
+
+    /** The first value of a recognised field, or null. */
+    String get(Field f) {
+        for (int i = 0; i < count; i++) {
+            if (field(i) == f) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    boolean has(Field f) {
+        for (int i = 0; i < count; i++) {
+            if (field(i) == f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every value of the field named {@code name} (any case), in order. */
+    List<String> getAll(String name) {
+        List<String> values = new ArrayList<>(1);
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                values.add(value(i));
+            }
+        }
+        return values;
+    }
+
+    /** The first value of the field named {@code name} (any case), or null. */
+    String get(String name) {
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    private boolean nameIs(int i, String name) {
+        int len = positions[i * STRIDE + 1] - positions[i * STRIDE];
+        if (len != name.length()) {
+            return false;
+        }
+        int from = positions[i * STRIDE];
+        for (int k = 0; k < len; k++) {
+            if (lower(a[from + k]) != Character.toLowerCase(name.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Copies field {@code i} to {@code out} as {@code name: value CR LF}. */
+    void copyField(int i, ByteBuf out) {
+        out.writeBytes(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE]);
+        out.writeByte(':').writeByte(' ');
+        copyValue(i, out);
+        out.writeByte('\r').writeByte('\n');
+    }
+
+    /** Copies the value of field {@code i} to {@code out}. */
+    void copyValue(int i, ByteBuf out) {
+        out.writeBytes(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2]);
+    }
+
+    /** Copies a request's "METHOD TARGET" to {@code out}. */
+    void copyMethodAndTarget(ByteBuf out) {
+        out.writeBytes(a, 0, targetEnd);
+    }
+
+    /** Copies a response's " STATUS REASON" (what follows the version) to {@code out}. */
+    void copyStatusAndReason(ByteBuf out) {
+        out.writeBytes(a, 8, startLineEnd - 8);
+    }
+
+    /** Copies the head without its final CR LF (the empty line) to {@code out}, if it ends so; false otherwise. */
+    boolean copyWithoutEnd(ByteBuf out) {
+        int e = a.length;
+        if (e < 4 || a[e - 4] != '\r' || a[e - 3] != '\n' || a[e - 2] != '\r' || a[e - 1] != '\n') {
+            return false;
+        }
+        out.writeBytes(a, 0, e - 2);
+        return true;
+    }
+
+    boolean isMethod(String m) {
+        return m.equals(method);
+    }
+
+    @Override
+    public String toString() {
+        return request ? method + " " + target : "status " + status;
+    }
+}
