@@ -124,4 +124,51 @@ class TunnelRoutingTest {
                 Protocol.UDP));
         assertThat(there.datagrams.get()).isEqualTo(40);
     }
+
+    /**
+     * HTTP requests balanced over a local endpoint and one behind the tunnel. Tunnel streams live on
+     * the tunnel's own event loop, not the client connection's, so the HTTP exchange must not assume
+     * both ends share a thread: sequential, keep-alive and concurrent requests all get their answers.
+     */
+    @Test
+    void httpRequestsCrossTheTunnelSequentiallyAndConcurrently() throws Exception {
+        HttpBackend here = cleanup.add(new HttpBackend("here", "127.0.0.2"));
+        HttpBackend there = cleanup.add(new HttpBackend("there", "127.0.0.3"));
+        FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
+        h.reconcile(new TestCatalogs().put(service("web", TestCatalogs.http(80)),
+                endpoint(here.ip(), TestCatalogs.NODE, "http", here.port()),
+                endpoint(there.ip(), "node-b", "http", there.port())).build());
+        InetSocketAddress listener = h.address("web", "http", Protocol.TCP);
+        java.util.regex.Pattern backend = java.util.regex.Pattern.compile("backend=(\\w+)");
+
+        Map<String, Integer> reached = new HashMap<>();
+        for (int i = 0; i < 20; i++) {
+            java.util.regex.Matcher m = backend.matcher(Curl.get(listener, "/"));
+            assertThat(m.find()).isTrue();
+            reached.merge(m.group(1), 1, Integer::sum);
+        }
+        assertThat(reached).containsOnly(Map.entry("here", 10), Map.entry("there", 10));
+
+        // Many requests on one connection, then many connections at once.
+        String url = Curl.url(listener, "/");
+        String[] keepAlive = new String[12];
+        Arrays.fill(keepAlive, url);
+        io.kedge.common.exec.CommandResult r = Curl.run(concat(new String[] {"--fail", "-w", "#%{http_code} %{size_download}\\n"}, keepAlive));
+        assertThat(r.ok()).as(r.stderr()).isTrue();
+        assertThat(backend.matcher(r.stdout()).results().count()).as(r.stdout()).isEqualTo(12);
+        String[] parallel = new String[40];
+        Arrays.fill(parallel, url);
+        r = Curl.run(concat(new String[] {"--fail", "--parallel", "--parallel-max", "16"}, parallel));
+        assertThat(r.ok()).as(r.stderr()).isTrue();
+        assertThat(backend.matcher(r.stdout()).results().map(m -> m.group(1)).distinct()).containsExactlyInAnyOrder("here", "there");
+        assertThat(backend.matcher(r.stdout()).results().count()).as(r.stdout()).isEqualTo(40);
+        assertThat(tunnel.opened).isNotEmpty().allSatisfy(o -> assertThat(o.node()).isEqualTo("node-b"));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

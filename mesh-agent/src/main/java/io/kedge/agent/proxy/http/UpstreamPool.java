@@ -6,8 +6,10 @@ import io.kedge.agent.proxy.PortListener;
 import io.kedge.agent.proxy.ProxyConfig;
 import io.kedge.agent.proxy.Upstream;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
@@ -62,16 +64,12 @@ final class UpstreamPool {
             return loop.newFailedFuture(new PoolExhaustedException(upstream, max));
         }
         Duration idleTimeout = config.httpPoolIdleTimeout();
-        Future<Channel> dial = listener.context().dialer().dial(upstream, Protocol.TCP, loop, new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                HttpMessageDecoder decoder = HttpMessageDecoder.forResponses(config.httpMaxInitialLine(), config.httpMaxHeaderSize());
-                ch.pipeline().addLast(CODEC, decoder);
-                ch.pipeline().addLast(WRITER, new UpstreamRequest.Writer(decoder));
-                ch.pipeline().addLast(IDLE, new IdleTimeoutHandler(idleTimeout));
-                ch.pipeline().addLast(HANDLER, new UpstreamHandler());
-            }
-        });
+        // The HTTP handlers go in once the channel is ours (below), not through an initializer: a
+        // tunnel stream lives on the tunnel's event loop, where an initializer would run later than a
+        // request written meanwhile. They run on this pool's loop either way (Netty hands events and
+        // writes across), since the exchange and the pool are single-threaded on it.
+        ChannelHandler placeholder = new ChannelInboundHandlerAdapter();
+        Future<Channel> dial = listener.context().dialer().dial(upstream, Protocol.TCP, loop, placeholder);
         Promise<Channel> result = loop.newPromise();
         dial.addListener(f -> {
             if (!f.isSuccess()) {
@@ -80,6 +78,13 @@ final class UpstreamPool {
                 return;
             }
             Channel ch = dial.getNow();
+            EventExecutorGroup ours = ch.eventLoop() == loop ? null : loop;
+            HttpMessageDecoder decoder = HttpMessageDecoder.forResponses(config.httpMaxInitialLine(), config.httpMaxHeaderSize());
+            ch.pipeline().addLast(ours, CODEC, decoder);
+            ch.pipeline().addLast(ours, WRITER, new UpstreamRequest.Writer(decoder));
+            ch.pipeline().addLast(ours, IDLE, new IdleTimeoutHandler(idleTimeout));
+            ch.pipeline().addLast(ours, HANDLER, new UpstreamHandler());
+            ch.pipeline().remove(placeholder);
             listener.track(ch);
             ch.closeFuture().addListener(c -> {
                 upstream.connections().decrementAndGet();

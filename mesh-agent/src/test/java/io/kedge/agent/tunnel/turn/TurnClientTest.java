@@ -47,8 +47,20 @@ class TurnClientTest {
                 admin: {listen: 127.0.0.1:0}
                 threads: 2
                 """.formatted(SECRET), ServerConfig.class);
-        server = new MeshServer(config, RegisteredPeers.NONE);
-        server.start();
+        // With port 0 the TCP listener takes the port the UDP one got, which another process may
+        // hold: a few fresh tries (a failed start leaves nothing open).
+        for (int attempt = 1; server == null; attempt++) {
+            MeshServer s = new MeshServer(config, RegisteredPeers.NONE);
+            try {
+                s.start();
+                server = s;
+            } catch (java.io.IOException e) {
+                s.close();
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
         group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         trustAll = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
     }
