@@ -54,27 +54,8 @@ CP_AGENT_TEST="$KEDGE_ROOT/mesh-agent/target/test-classes:$KEDGE_ROOT/mesh-agent
 [ -f "$KEDGE_ROOT/mesh-agent/target/test-classes/io/kedge/agent/proxy/bench/BenchHttpBackend.class" ] || {
     (cd "$KEDGE_ROOT" && mvn -B -q -ntp -pl mesh-agent -am test-compile) >&2 || kedge_die "test-compile failed"; }
 
-WORK="$(mktemp -d /tmp/kedge-agent-memory.XXXXXX)"
-RUN=""
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    [ -n "$RUN" ] && "$KEDGE_ROOT/bin/topo" down "$RUN" >/dev/null 2>&1 || true
-    if [ -n "${KEEP_WORK:-}" ]; then echo "work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "$(date -u +%T) $*" >&2; }
-wait_for() { # wait_for SECONDS DESCRIPTION CMD...: retries CMD twice a second
-    local seconds="$1" what="$2" i; shift 2
-    for i in $(seq 1 $((seconds * 2))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.5
-    done
-    kedge_die "$what did not happen within ${seconds}s (KEEP_WORK=1 keeps the logs)"
-}
+source "$(dirname "$0")/../lib/topology-bench.sh"
+kedge_bench_begin agent-memory
 
 log "bringing up the topology"
 "$KEDGE_ROOT/bin/topo" up "$BENCH/topology.yaml" >"$WORK/topo.txt"

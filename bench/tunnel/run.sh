@@ -71,27 +71,8 @@ JUL_FORMAT='-Djava.util.logging.SimpleFormatter.format=%1$tT.%1$tL|jul|%4$s|%5$s
 TOKEN="bench-tunnel-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SECRET="bench-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-WORK="$(mktemp -d /tmp/kedge-tunnel-bench.XXXXXX)"
-RUN=""
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    [ -n "$RUN" ] && "$KEDGE_ROOT/bin/topo" down "$RUN" >/dev/null 2>&1 || true
-    if [ -n "${KEEP_WORK:-}" ]; then echo "work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "$(date -u +%T) $*" >&2; }
-wait_for() { # wait_for SECONDS DESCRIPTION CMD...: retries CMD twice a second
-    local seconds="$1" what="$2" i; shift 2
-    for i in $(seq 1 $((seconds * 2))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.5
-    done
-    kedge_die "$what did not happen within ${seconds}s (KEEP_WORK=1 keeps the logs)"
-}
+source "$(dirname "$0")/../lib/topology-bench.sh"
+kedge_bench_begin tunnel-bench
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "bringing up the topology"
