@@ -69,6 +69,6 @@ class CoturnRelayIT {
         assertThat(nodes.peerField("p1", "s1", "via")).as("the relayed address is coturn's").isEqualTo(coturnHost.address());
         assertThat(nodes.tcp("s1", "p1", "back-through-coturn")).isEqualTo("RESULT ok back-through-coturn");
         // mesh-server's own TURN listener relayed nothing: it was never advertised.
-        assertThat(relay.exec("curl", "-s", "http://127.0.0.1:9478/debug/allocations").stdout()).doesNotContain("relayed");
+        assertThat(TunnelNodes.allocations(relay)).doesNotContain("relayed");
     }
 }

@@ -47,12 +47,6 @@ class RelayFailoverIT {
         return p;
     }
 
-    static String allocations(Host relay) {
-        String json = relay.exec("curl", "-s", "http://127.0.0.1:9478/debug/allocations").stdout();
-        assertThat(json).startsWith("[");
-        return json;
-    }
-
     @Test
     void relayedTunnelsMoveToTheOtherMeshServerAndDirectOnesKeepFlowing(Topology topo) throws Exception {
         Map<String, HostProcess> servers = new HashMap<>();
@@ -109,8 +103,8 @@ class RelayFailoverIT {
 
         // s1 stops (its input ends, as an agent stops): the allocations it held are deleted, not left
         // to expire, so they do not count against its quota when it comes back.
-        assertThat(allocations(topo.host(survivor))).contains("\"s1\"");
+        assertThat(TunnelNodes.allocations(topo.host(survivor))).contains("\"s1\"");
         nodes.nodes.get("s1").stdin().close();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(allocations(topo.host(survivor))).doesNotContain("\"s1\""));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(TunnelNodes.allocations(topo.host(survivor))).doesNotContain("\"s1\""));
     }
 }

@@ -136,11 +136,15 @@ final class TunnelNodes {
 
     /** The path {@code from}'s peer table shows for its tunnel to {@code to}. */
     String peerPath(String from, String to) throws IOException {
-        String json = command(from, "peers", "PEERS");
-        int at = json.indexOf("\"node\":\"" + to + "\"");
-        assertThat(at).as("peer table of %s lists %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
-        int pathAt = json.indexOf("\"path\":\"", at);
-        assertThat(pathAt).as("peer table of %s has a path for %s: %s", from, to, json).isGreaterThanOrEqualTo(0);
-        return json.substring(pathAt + 8, json.indexOf('"', pathAt + 8));
+        String path = peerField(from, to, "path");
+        assertThat(path).as("peer table of %s has a path for %s", from, to).isNotNull();
+        return path;
+    }
+
+    /** The TURN allocations mesh-server on {@code relay} holds (its admin endpoint's JSON list; "user" is the node). */
+    static String allocations(Host relay) {
+        String json = relay.exec("curl", "-s", "http://127.0.0.1:9478/debug/allocations").stdout();
+        assertThat(json).startsWith("[");
+        return json;
     }
 }
