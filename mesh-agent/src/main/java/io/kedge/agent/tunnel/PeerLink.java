@@ -21,6 +21,8 @@ final class PeerLink {
     final String peer;
     final String session;
     final boolean offerer;
+    /** Which setup attempt this is within one wait for the peer (0 = the first offer). */
+    final int attempt;
     final CompletableFuture<QuicChannel> ready;
     final long startedNanos = System.nanoTime();
     final AtomicInteger streams = new AtomicInteger();
@@ -38,10 +40,15 @@ final class PeerLink {
     volatile long lastUsedNanos = System.nanoTime();
 
     PeerLink(String peer, String session, boolean offerer, CompletableFuture<QuicChannel> ready) {
+        this(peer, session, offerer, ready, 0);
+    }
+
+    PeerLink(String peer, String session, boolean offerer, CompletableFuture<QuicChannel> ready, int attempt) {
         this.peer = peer;
         this.session = session;
         this.offerer = offerer;
         this.ready = ready;
+        this.attempt = attempt;
     }
 
     void touch() {
@@ -62,6 +69,7 @@ final class PeerLink {
         m.put("via", via);
         m.put("signaling", signaling == null ? null : signaling.serverName());
         m.put("role", offerer ? "offerer" : "answerer");
+        m.put("attempt", attempt);
         m.put("since", since == null ? null : since.toString());
         m.put("streams", streams.get());
         DatagramPath b = bridge;

@@ -11,6 +11,7 @@ final class TunnelMetrics {
     private final Gauge tunnels;
     private final Histogram setupSeconds;
     private final Counter failures;
+    private final Counter setupRetries;
     private final Counter refusedStreams;
     private final Gauge signalingSessions;
     private final CounterDataPoint sentToTargets;
@@ -23,6 +24,8 @@ final class TunnelMetrics {
                 .register(registry);
         failures = Counter.builder().name("kedge_tunnel_failures_total").help("Tunnels that could not be set up, by stage")
                 .labelNames("stage").register(registry);
+        setupRetries = Counter.builder().name("kedge_tunnel_setup_retries_total")
+                .help("Setups offered again after ICE failed, within one wait for the peer").register(registry);
         refusedStreams = Counter.builder().name("kedge_tunnel_refused_streams_total")
                 .help("Streams from peers this agent refused or could not dial, by reason").labelNames("reason").register(registry);
         signalingSessions = Gauge.builder().name("kedge_tunnel_signaling_sessions").help("mesh-servers this agent is registered with")
@@ -44,6 +47,10 @@ final class TunnelMetrics {
 
     void failure(String stage) {
         failures.labelValues(stage).inc();
+    }
+
+    void setupRetry() {
+        setupRetries.inc();
     }
 
     void refusedStream(String reason) {

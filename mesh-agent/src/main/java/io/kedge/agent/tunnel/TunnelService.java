@@ -77,7 +77,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private final ExecutorService setup;
     private final List<SignalingSession> sessions = new ArrayList<>();
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
-    private final IceFailures iceFailures = new IceFailures(java.time.Duration.ofMinutes(5), System::nanoTime);
+    /** Two ICE failures to a peer within five minutes send its next tunnels over the TCP relay. */
+    private final IceFailures iceFailures = new IceFailures(java.time.Duration.ofMinutes(5), 2, System::nanoTime);
+    /**
+     * Setup attempts per wait for a peer: ICE, ICE again (a check list can fail on a loaded host or
+     * a lost burst of checks), then the TCP relay when the mesh-server offers one.
+     */
+    static final int MAX_SETUP_ATTEMPTS = 3;
     private volatile boolean closed;
 
     public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
@@ -140,11 +146,14 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 result.tryFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
                 return;
             }
-            link.touch();
+            // A retried setup completes the same future from a newer link: count on the live one.
+            PeerLink live = links.get(nodeName);
+            PeerLink used = live != null && live.quic == quic ? live : link;
+            used.touch();
             quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
-                    countStream(link, stream);
+                    countStream(used, stream);
                     stream.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
                     stream.pipeline().addLast("open", new StreamOpenHandler(protocol, target, result));
                     if (protocol == Protocol.UDP) {
@@ -567,12 +576,52 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             links.remove(link.peer, link);
         }
         metrics.failure(stage);
-        log.warn("tunnel to {} failed at {}: {}", link.peer, stage, cause.toString());
-        if (link.turn == null && link.bridge == null && (stage.equals("ice") || (stage.equals("setup") && link.ice != null))) {
-            iceFailures.failed(link.peer); // the next tunnels to this peer go through the TCP relay for a while
+        boolean iceFailed = link.turn == null && link.bridge == null && (stage.equals("ice") || (stage.equals("setup") && link.ice != null));
+        if (iceFailed) {
+            iceFailures.failed(link.peer); // twice, and the next tunnels to this peer go through the TCP relay for a while
         }
+        SignalingSession via = link.signaling;
+        if (iceFailed && link.offerer && !closed && link.attempt + 1 < MAX_SETUP_ATTEMPTS
+                && (!iceFailures.recent(link.peer) || (via != null && offersTcpRelay(via)))) {
+            log.warn("tunnel to {} failed at {} (attempt {}), setting up again: {}", link.peer, stage, link.attempt + 1, cause.toString());
+            if (via != null) {
+                // The answerer drops its half of this attempt now rather than when its own ICE gives up.
+                via.send(new SignalMessage.Bye(settings.nodeName(), link.peer, link.session, "setting up again"));
+            }
+            release(link);
+            retry(link);
+            return;
+        }
+        log.warn("tunnel to {} failed at {}: {}", link.peer, stage, cause.toString());
         link.ready.completeExceptionally(cause);
         release(link);
+    }
+
+    /**
+     * Sets up the tunnel to {@code failed}'s peer again, for whoever waits on it: a fresh offer
+     * (ICE again, or the TCP relay once ICE failed twice) whose link completes the same future.
+     */
+    private void retry(PeerLink failed) {
+        PeerLink next;
+        synchronized (this) {
+            PeerLink current = links.get(failed.peer);
+            if (current != null && current.state != PeerLink.State.CLOSED) {
+                // The peer offered in the meantime: its link serves the waiters.
+                current.ready.whenComplete((quic, error) -> {
+                    if (error != null) {
+                        failed.ready.completeExceptionally(error);
+                    } else {
+                        failed.ready.complete(quic);
+                    }
+                });
+                return;
+            }
+            next = new PeerLink(failed.peer, UUID.randomUUID().toString(), true, failed.ready, failed.attempt + 1);
+            links.put(next.peer, next);
+        }
+        metrics.setupRetry();
+        armSetupTimeout(next);
+        setup.execute(() -> offer(next));
     }
 
     private void close(PeerLink link, String why) {

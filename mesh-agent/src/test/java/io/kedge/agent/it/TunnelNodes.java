@@ -84,7 +84,7 @@ final class TunnelNodes {
         long mark = p.mark();
         p.stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
         p.stdin().flush();
-        return p.awaitLine(Pattern.compile("^" + answerPrefix + " .*"), Duration.ofSeconds(60), mark);
+        return p.awaitLine(Pattern.compile("^" + answerPrefix + " .*"), Duration.ofSeconds(90), mark);
     }
 
     void awaitRegistered(String node) throws IOException, InterruptedException {

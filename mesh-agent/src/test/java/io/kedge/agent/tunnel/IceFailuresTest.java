@@ -1,6 +1,7 @@
 package io.kedge.agent.tunnel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class IceFailuresTest {
     final AtomicLong now = new AtomicLong(1_000);
-    final IceFailures failures = new IceFailures(Duration.ofNanos(100), now::get);
+    final IceFailures failures = new IceFailures(Duration.ofNanos(100), 1, now::get);
 
     @Test
     void aFailureIsRememberedForTheHoldTimeOnly() {
@@ -29,6 +30,30 @@ class IceFailuresTest {
         failures.failed("n1");
         now.addAndGet(60);
         assertThat(failures.recent("n1")).isTrue();
+    }
+
+    @Test
+    void withAThresholdOfTwoOneFailureIsForgivenButTwoInTheHoldTimeAreNot() {
+        IceFailures twice = new IceFailures(Duration.ofNanos(100), 2, now::get);
+        twice.failed("n1");
+        assertThat(twice.recent("n1")).isFalse();
+        now.addAndGet(50);
+        twice.failed("n1");
+        assertThat(twice.recent("n1")).isTrue();
+        now.addAndGet(100);
+        assertThat(twice.recent("n1")).isFalse();
+        // The count starts over once the hold time has passed.
+        twice.failed("n1");
+        assertThat(twice.recent("n1")).isFalse();
+        now.addAndGet(150);
+        twice.failed("n1");
+        assertThat(twice.recent("n1")).isFalse();
+    }
+
+    @Test
+    void aThresholdBelowOneIsRefused() {
+        assertThatThrownBy(() -> new IceFailures(Duration.ofSeconds(1), 0, now::get)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("threshold");
     }
 
     @Test

@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]
  */
 public final class TunnelNode {
+    /** How long a stream waits for its tunnel: a setup may be offered again (ICE twice, then the TCP relay). */
+    static final int OPEN_SECONDS = 60;
     public static final int TCP_ECHO = 7000;
     public static final int UDP_ECHO = 7001;
     public static final int HTTP = 8080;
@@ -86,7 +88,7 @@ public final class TunnelNode {
 
     static String exchange(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, Protocol protocol, String text) {
         try {
-            Channel ch = tunnel.open(node, target, protocol, loops.next()).get(20, TimeUnit.SECONDS);
+            Channel ch = tunnel.open(node, target, protocol, loops.next()).get(OPEN_SECONDS, TimeUnit.SECONDS);
             CompletableFuture<String> reply = new CompletableFuture<>();
             StringBuilder got = new StringBuilder();
             ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
@@ -118,7 +120,7 @@ public final class TunnelNode {
     /** A GET for {@code path} through a tunnel stream: the status line and body, once the server closes the connection. */
     static String http(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, String path) {
         try {
-            Channel ch = tunnel.open(node, target, Protocol.TCP, loops.next()).get(20, TimeUnit.SECONDS);
+            Channel ch = tunnel.open(node, target, Protocol.TCP, loops.next()).get(OPEN_SECONDS, TimeUnit.SECONDS);
             CompletableFuture<String> response = new CompletableFuture<>();
             StringBuilder got = new StringBuilder();
             ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
