@@ -34,6 +34,9 @@ final class IceSession implements AutoCloseable {
     /** How long {@link #close()} gives TURN deletes to leave before ICE's stack stops. */
     private static final long RELEASE_GRACE_MILLIS = 50;
 
+    /** Ta, the pacing of connectivity checks (RFC 8445 section 14.2: at least 5 ms). */
+    static final long CHECK_PACING_MILLIS = 5;
+
     private final Agent agent;
     private final IceMediaStream stream;
     private final Component component;
@@ -43,6 +46,10 @@ final class IceSession implements AutoCloseable {
         agent = new Agent();
         agent.setControlling(controlling);
         agent.setTrickling(false);
+        // Checks go out every Ta; ice4j's 20 ms puts a relayed pair, checked last for its low
+        // priority, some 100 ms into the checks. RFC 8445 allows a Ta down to 5 ms, and our check
+        // lists are short (a handful of candidates a side).
+        agent.setTa(CHECK_PACING_MILLIS);
         java.util.Set<TransportAddress> stunServers = new java.util.LinkedHashSet<>();
         for (RelayServer r : relays) {
             if (r.transport().equals("udp")) {
@@ -56,7 +63,11 @@ final class IceSession implements AutoCloseable {
         stream = agent.createMediaStream("tunnel");
         // Port 0: a random port among the dynamic ones (ice4j walks up from the preferred one when taken).
         int preferred = port != 0 ? port : 49152 + java.util.concurrent.ThreadLocalRandom.current().nextInt(16000);
-        component = agent.createComponent(stream, preferred, port != 0 ? port : 49152, port != 0 ? port : 65535);
+        // No merging component socket: it reads every candidate's socket on a thread of its own and
+        // queues what it reads, one more hand-off per received datagram; the bridge reads the
+        // selected pair's own socket instead (ice4j's STUN still gets its messages from it).
+        component = agent.createComponent(stream, preferred, port != 0 ? port : 49152, port != 0 ? port : 65535,
+                org.ice4j.ice.KeepAliveStrategy.SELECTED_ONLY, false);
         agent.addStateChangeListener(event -> {
             Object state = event.getNewValue();
             if (state == IceProcessingState.COMPLETED) {
@@ -98,7 +109,9 @@ final class IceSession implements AutoCloseable {
         } else {
             path = PathKind.DIRECT_PUNCHED;
         }
-        return new Selected(component.getSocket(), remote.getTransportAddress(), path, via);
+        @SuppressWarnings("deprecation") // the pair's own socket: the supported way without a component socket
+        org.ice4j.socket.IceSocketWrapper socket = pair.getIceSocketWrapper();
+        return new Selected(socket.getUDPSocket(), remote.getTransportAddress(), path, via);
     }
 
     /**

@@ -34,6 +34,8 @@ final class PeerLink {
     volatile io.kedge.agent.tunnel.turn.TurnClient turn;
     volatile Channel datagrams;
     volatile QuicChannel quic;
+    /** The key under which the shared QUIC TLS contexts expect this link's peer certificate. */
+    volatile String tlsKey;
     volatile PathKind path;
     volatile String via;
     volatile Instant since;

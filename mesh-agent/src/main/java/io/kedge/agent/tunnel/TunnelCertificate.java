@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
-import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -23,7 +22,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * This agent's certificate for the tunnel's QUIC handshakes: self-signed, made at start. Its
  * fingerprint travels in the ICE offer or answer over the authenticated signaling connection, and
- * each side pins the other's fingerprint (as WebRTC does with DTLS), so a tunnel is as
+ * each side pins the other's fingerprint (as WebRTC does with DTLS; {@link QuicTls}), so a tunnel is as
  * authenticated as signaling, whether that uses node certificates or a join token.
  */
 final class TunnelCertificate {
@@ -68,35 +67,5 @@ final class TunnelCertificate {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new CertificateException(e);
         }
-    }
-
-    /** Trusts exactly the certificate whose fingerprint is {@code expected}, in either role. */
-    static X509TrustManager pinned(String expected) {
-        return new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                check(chain);
-            }
-
-            private void check(X509Certificate[] chain) throws CertificateException {
-                if (chain == null || chain.length == 0) {
-                    throw new CertificateException("no certificate presented");
-                }
-                String actual = fingerprintOf(chain[0]);
-                if (!actual.equals(expected)) {
-                    throw new CertificateException("certificate fingerprint " + actual + " is not the one signaled");
-                }
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
     }
 }
