@@ -13,6 +13,7 @@ case "${1:-}" in
         echo
         echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
         echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO),"
+        echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend),"
         echo "             BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
@@ -93,7 +94,9 @@ wait_port "$BACKEND_PORT"
 
 # Our proxy: it prints "tcp HOST:PORT" and "http HOST:PORT"; it runs until its stdin closes.
 mkfifo "$WORK/proxy.in"
-java "${JAVA_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
+# PROXY_JAVA_OPTS: the proxy's own JVM options, to compare settings (GC, JIT) in one script.
+read -r -a PROXY_OPTS <<<"${PROXY_JAVA_OPTS:-${JAVA_OPTS[*]}}"
+java "${PROXY_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
     --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
     <"$WORK/proxy.in" >"$WORK/proxy.out" 2>"$WORK/proxy.log" &
 PIDS+=($!)
@@ -251,7 +254,7 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "- JDK: $(java -version 2>&1 | head -1)"
     echo "- $(haproxy -v | head -1)"
     echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-    echo "- Our proxy: $IO_THREADS event loop threads, transport $TRANSPORT, JVM ${JAVA_OPTS[*]}; HAProxy: nbthread $IO_THREADS"
+    echo "- Our proxy: $IO_THREADS event loop threads, transport $TRANSPORT, JVM ${PROXY_OPTS[*]}; HAProxy: nbthread $IO_THREADS"
     echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk through our proxy (JIT), 3 s of wrk through HAProxy"
     echo
     echo "## TCP throughput (iperf3, ${TCP_SECONDS} s per round, Gbit/s received; mean of $ROUNDS rounds, each round in parentheses)"
