@@ -31,8 +31,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The NAT matrix of {@link NatMatrixIT} with full mesh-agents, reached the way applications reach
  * them: by service name. Every node of the topology runs mesh-agent (mesh bridge, DNS, proxy,
- * iptables, tunnel registered with mesh-server by join token) and a backend (HTTP and UDP echo on
- * its own address, a host-network pod); each node's backend is the one endpoint of a Service of its
+ * iptables, tunnel registered with mesh-server by join token) and a pod with a backend (HTTP and
+ * UDP echo on the pod's address); each node's backend is the one endpoint of a Service of its
  * own ({@code nat-<node>}, ClusterIP in 198.18.0.0/15, an {@code http} port and a UDP port). The
  * relay host runs mesh-server and the Kubernetes API (fabric8's mock server in CRUD mode, as a
  * process listening in the relay's namespace) that every agent watches across its NAT.
@@ -40,7 +40,8 @@ import org.junit.jupiter.api.TestFactory;
  * <p>For every ordered pair of site types (the node pairs of {@link NatMatrixIT#orderedPairs()}: each
  * pair a tunnel of its own, offered by the calling node) the calling node, whose resolver is its
  * agent, curls the other node's Service by name and sends it a UDP datagram by name; both answers
- * come from the other node's backend, and both agents' peer tables show the path
+ * come from the other node's backend. Then the other node's pod calls the caller's Service by its
+ * short name, through the same tunnel. Both agents' peer tables show the path
  * {@link NatMatrixIT#expectedPath} says the NATs allow.
  */
 @WithTopology("nat-matrix-by-name.yaml")
@@ -63,6 +64,11 @@ class NatMatrixByNameIT {
         return nodes;
     }
 
+    /** The pod on {@code node} that runs its backend. */
+    static String pod(String node) {
+        return "web-" + node;
+    }
+
     static String serviceName(String node) {
         return "nat-" + node + ".default.svc.cluster.local";
     }
@@ -78,8 +84,8 @@ class NatMatrixByNameIT {
         // JVM start-up is most of the time here: start what depends on nothing at once.
         Map<String, HostProcess> backends = new LinkedHashMap<>();
         for (String node : nodes()) {
-            Host host = t.host(node);
-            backends.put(node, AgentNodes.startBackend(host, node, host.address()));
+            Host pod = t.host(pod(node));
+            backends.put(node, AgentNodes.startBackend(pod, node, pod.address()));
         }
         ApiControl api;
         ExecutorService starting = Executors.newFixedThreadPool(2);
@@ -105,6 +111,7 @@ class NatMatrixByNameIT {
         for (String node : nodes()) {
             Host host = t.host(node);
             host.resolvConf(AgentNodes.RESOLV_CONF);
+            t.host(pod(node)).resolvConf(AgentNodes.RESOLV_CONF);
             // The whole catalog is in before the first call by name.
             String last = nodes().get(nodes().size() - 1);
             await().atMost(Duration.ofSeconds(60)).until(() -> AgentNodes.dig(host, serviceName(last), "A").equals(clusterIp(last)));
@@ -129,13 +136,12 @@ class NatMatrixByNameIT {
     static String catalog() {
         List<String> perNode = new ArrayList<>();
         for (String node : nodes()) {
-            String address = topo.host(node).address();
             perNode.add("""
                     apiVersion: v1
                     kind: Node
                     metadata: {name: %1$s}
                     status:
-                      addresses: [{type: InternalIP, address: %2$s}]
+                      addresses: [{type: InternalIP, address: %6$s}]
                     ---
                     apiVersion: v1
                     kind: Service
@@ -161,7 +167,7 @@ class NatMatrixByNameIT {
                       - addresses: [%2$s]
                         nodeName: %1$s
                         conditions: {ready: true}
-                    """.formatted(node, address, clusterIp(node), HTTP_PORT, ECHO_PORT));
+                    """.formatted(node, topo.host(pod(node)).address(), clusterIp(node), HTTP_PORT, ECHO_PORT, topo.host(node).address()));
         }
         return String.join("---\n", perNode);
     }
@@ -181,6 +187,10 @@ class NatMatrixByNameIT {
                 .isEqualTo(p.to() + " /by-name/" + p.from() + " xff=" + from.address());
         String datagram = "datagram-" + p.from() + "-" + p.to();
         assertThat(AgentNodes.udpEcho(from, name, ECHO_PORT, datagram, Duration.ofSeconds(10))).isEqualTo(p.to() + ":" + datagram);
+        // The other way, a pod on the answering node calls back by its short name: the same tunnel carries it.
+        Host callerPod = topo.host(pod(p.to()));
+        assertThat(AgentNodes.curl(callerPod, FIRST_CALL, "http://nat-" + p.from() + "/back/" + p.to()))
+                .isEqualTo(p.from() + " /back/" + p.to() + " xff=" + callerPod.address());
         assertThat(path(from, p.to())).as("path %s reports to %s", p.from(), p.to()).isEqualTo(p.expected());
         assertThat(path(to, p.from())).as("path %s reports to %s", p.to(), p.from()).isEqualTo(p.expected());
     }
