@@ -102,9 +102,10 @@ class NatMatrixByNameIT {
             starting.shutdownNow();
         }
         api.apply(catalog());
+        String config = agentConfig().toString();
         Map<String, HostProcess> agents = new LinkedHashMap<>();
         for (String node : nodes()) {
-            agents.put(node, AgentNodes.start(t.host(node), "--master", api.url(), "-c", agentConfig().toString()));
+            agents.put(node, AgentNodes.start(t.host(node), "--master", api.url(), "-c", config));
         }
         agents.values().forEach(agent -> AgentNodes.awaitReady(agent, Duration.ofSeconds(120)));
         agents.values().forEach(agent -> agent.awaitLine(Pattern.compile("registered with mesh-server"), Duration.ofSeconds(90)));
