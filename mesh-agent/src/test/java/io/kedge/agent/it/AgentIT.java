@@ -2,10 +2,13 @@ package io.kedge.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static io.kedge.agent.it.AgentNodes.MESH;
+import static io.kedge.agent.it.AgentNodes.curl;
+import static io.kedge.agent.it.AgentNodes.dig;
+import static io.kedge.agent.it.AgentNodes.meshctl;
+import static io.kedge.agent.it.AgentNodes.udpEcho;
 
-import io.kedge.agent.AgentCommand;
 import io.kedge.agent.testing.ApiControl;
-import io.kedge.agent.testing.BackendServer;
 import io.kedge.common.exec.CommandResult;
 import io.kedge.topo.junit.WithTopology;
 import io.kedge.topo.live.Host;
@@ -29,7 +32,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @WithTopology("agent-lan.yaml")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AgentIT {
-    static final String MESH = "169.254.96.16";
     static ApiControl api;
     static HostProcess agent1;
     static HostProcess agent2;
@@ -109,31 +111,15 @@ class AgentIT {
         }
         agent1 = startAgent(topo.host("n1"));
         agent2 = startAgent(topo.host("n2"));
-        topo.host("client").resolvConf("nameserver " + MESH + "\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n");
+        topo.host("client").resolvConf(AgentNodes.RESOLV_CONF);
         // Answers once the first catalog is in.
         await().atMost(Duration.ofSeconds(60)).until(() -> dig(topo.host("n1"), "web.default.svc.cluster.local", "A").equals("198.18.0.10"));
     }
 
     static void startBackend(Host node) {
-        HostProcess backend = node.startJava("backend-" + node.name(), BackendServer.class.getName(), node.name(), node.address(), "8080");
-        backend.awaitLine(Pattern.compile("READY"), Duration.ofSeconds(30));
+        HostProcess backend = AgentNodes.startBackend(node, node.name(), node.address());
+        AgentNodes.awaitBackend(backend);
         backends.put(node.name(), backend);
-    }
-
-    /** curl's body, or its error; {@code curl} runs on {@code from} with a short timeout. */
-    static String curl(Host from, String url) {
-        CommandResult r = from.exec(Duration.ofSeconds(20), List.of("curl", "-sS", "--max-time", "5", url), null);
-        return r.exitCode() == 0 ? r.stdout().strip() : "curl failed (" + r.exitCode() + "): " + r.stderr().strip();
-    }
-
-    /**
-     * One UDP datagram to {@code ip:port} from {@code from} (bash's /dev/udp), and the first answer line
-     * (read by head: bash's own read takes one byte per datagram).
-     */
-    static String udpEcho(Host from, String ip, int port, String text) {
-        CommandResult r = from.exec(Duration.ofSeconds(20), List.of("bash", "-c",
-                "exec 3<>/dev/udp/" + ip + "/" + port + "; echo " + text + " >&3; timeout 3 head -n1 <&3"), null);
-        return r.stdout().strip();
     }
 
     /** The nat table's rules as iptables-save prints them on {@code host}. */
@@ -142,17 +128,9 @@ class AgentIT {
     }
 
     static HostProcess startAgent(Host node) {
-        HostProcess p = node.startJava("mesh-agent", AgentCommand.class.getName(), "--node-name", node.name(),
-                "--master", api.url(), "--state-dir", java.nio.file.Path.of("target/agent-state", node.namespace()).toAbsolutePath().toString(), "--admin", "127.0.0.1:10560");
-        p.awaitLine(Pattern.compile("mesh-agent ready"), Duration.ofSeconds(60));
+        HostProcess p = AgentNodes.start(node, "--master", api.url());
+        AgentNodes.awaitReady(p, Duration.ofSeconds(60));
         return p;
-    }
-
-    static String dig(Host from, String name, String type, String... options) {
-        List<String> argv = new java.util.ArrayList<>(List.of("dig", "@" + MESH, "+short", "+time=2", "+tries=1", name, type));
-        argv.addAll(List.of(options));
-        CommandResult r = from.exec(Duration.ofSeconds(20), argv, null);
-        return r.stdout().strip();
     }
 
     static String digStatus(Host from, String name, String type) {
@@ -317,13 +295,6 @@ class AgentIT {
                 kind: Service
                 metadata: {name: during-outage, namespace: default}
                 """);
-    }
-
-    static CommandResult meshctl(Host host, String... args) {
-        List<String> argv = new java.util.ArrayList<>(List.of(io.kedge.topo.live.JavaCommand.javaBinary(), "-cp",
-                System.getProperty("java.class.path"), io.kedge.agent.cli.MeshctlCommand.class.getName()));
-        argv.addAll(List.of(args));
-        return host.exec(Duration.ofSeconds(60), argv, null);
     }
 
     @Test

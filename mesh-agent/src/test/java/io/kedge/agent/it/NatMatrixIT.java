@@ -84,19 +84,32 @@ class NatMatrixIT {
         return "relayed";
     }
 
-    @TestFactory
-    Stream<DynamicTest> everyOrderedPairOfSiteTypes() {
-        List<DynamicTest> tests = new ArrayList<>();
+    /** One ordered pair of site types: node {@code from} (of type a) offers to node {@code to} (of type b). */
+    record Pair(Site a, Site b, String from, String to, String expected) {
+        String label() {
+            return a.label + " -> " + b.label + " (" + from + " -> " + to + "): " + expected;
+        }
+    }
+
+    /**
+     * The 16 ordered pairs over nodes {@code <prefix>1} and {@code <prefix>2} of each type, so that
+     * every pair is a node pair of its own (see the class comment).
+     */
+    static List<Pair> orderedPairs() {
+        List<Pair> pairs = new ArrayList<>();
         for (Site a : Site.values()) {
             for (Site b : Site.values()) {
                 String from = a.prefix + (a.ordinal() <= b.ordinal() ? 1 : 2);
                 String to = b.prefix + (a == b ? 2 : a.ordinal() < b.ordinal() ? 1 : 2);
-                String expected = expectedPath(a, b);
-                tests.add(DynamicTest.dynamicTest(a.label + " -> " + b.label + " (" + from + " -> " + to + "): " + expected,
-                        () -> pair(from, to, expected)));
+                pairs.add(new Pair(a, b, from, to, expectedPath(a, b)));
             }
         }
-        return tests.stream();
+        return pairs;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyOrderedPairOfSiteTypes() {
+        return orderedPairs().stream().map(p -> DynamicTest.dynamicTest(p.label(), () -> pair(p.from(), p.to(), p.expected())));
     }
 
     /**

@@ -66,6 +66,11 @@ final class TunnelNodes {
         server = relay.address() + ":" + SIGNALING_PORT;
     }
 
+    /** The signaling address (HOST:PORT) of the mesh-server started here, or set with {@link #useServers}. */
+    String server() {
+        return server;
+    }
+
     /** Starts the node process on {@code host} (not waiting for it); {@code label} names its log. */
     HostProcess start(Host host, String label) {
         addresses.put(host.name(), host.address());
@@ -124,7 +129,11 @@ final class TunnelNodes {
 
     /** A field of {@code from}'s peer-table row for {@code to} (path, via, since, ...), or null when it has none. */
     String peerField(String from, String to, String field) throws IOException {
-        String json = command(from, "peers", "PEERS").substring("PEERS ".length());
+        return peerField(command(from, "peers", "PEERS").substring("PEERS ".length()), from, to, field);
+    }
+
+    /** A field of the row for {@code to} in {@code from}'s peer table ({@code json}: TunnelService.peers(), as the agent's /debug/peers serves it). */
+    static String peerField(String json, String from, String to, String field) throws IOException {
         for (JsonNode peer : JSON.readTree(json).path("peers")) {
             if (to.equals(peer.path("node").asText())) {
                 JsonNode v = peer.get(field);
