@@ -82,6 +82,10 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
      * a lost burst of checks), then the TCP relay when the mesh-server offers one.
      */
     static final int MAX_SETUP_ATTEMPTS = 3;
+    /** How long UDP to a mesh-server that went unanswered is taken for blocked before gathering tries it again. */
+    private static final long UDP_UNANSWERED_HOLD_NANOS = TimeUnit.MINUTES.toNanos(2);
+    /** mesh-servers whose relays did not answer this agent over UDP, until when (nanoTime). */
+    private final Map<SignalingSession, Long> udpUnansweredUntil = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
@@ -213,7 +217,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 sendDescription(link, via, SignalMessage.Description.OFFER);
                 return;
             }
-            link.ice = new IceSession(true, via.relays(), settings.holePunch(), settings.listenPort());
+            link.ice = iceSession(true, via);
             if (udpBlocked(link.ice, via)) {
                 // Announce an allocation held over TCP as well: the answerer meets us there, unless it
                 // shares our LAN (our host candidates), where ICE works without leaving the site.
@@ -223,6 +227,26 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         } catch (Exception e) {
             fail(link, "offer", e);
         }
+    }
+
+    /**
+     * A new ICE session gathering at {@code via}'s relays; only host candidates while UDP to that
+     * mesh-server went unanswered lately: gathering would wait for the harvest timeout (seconds)
+     * to learn the same again, and the tunnel takes the TCP relay anyway.
+     */
+    private IceSession iceSession(boolean controlling, SignalingSession via) throws IOException {
+        Long until = udpUnansweredUntil.get(via);
+        boolean knownBlocked = until != null && System.nanoTime() - until < 0 && offersTcpRelay(via);
+        IceSession ice = new IceSession(controlling, knownBlocked ? List.of() : via.relays(), settings.holePunch() && !knownBlocked,
+                settings.listenPort());
+        if (!knownBlocked && via.relays().stream().anyMatch(r -> r.transport().equals("udp"))) {
+            if (ice.reachesRelaysOverUdp()) {
+                udpUnansweredUntil.remove(via);
+            } else {
+                udpUnansweredUntil.put(via, System.nanoTime() + UDP_UNANSWERED_HOLD_NANOS);
+            }
+        }
+        return ice;
     }
 
     /** No UDP answer from any relay while a TCP or TLS relay is on offer: this site drops UDP, ICE cannot work. */
@@ -356,7 +380,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 boolean sameLan = IceCandidates.hostAddresses(offer.candidates()).stream().anyMatch(IceSession::onLocalSubnet);
                 boolean iceFailedLately = iceFailures.recent(offer.from()) && offersTcpRelay(session);
                 if (!iceFailedLately && (peerRelay == null || sameLan)) {
-                    answer.ice = new IceSession(false, session.relays(), settings.holePunch(), settings.listenPort());
+                    answer.ice = iceSession(false, session);
                 }
                 if (iceFailedLately || (!sameLan && (peerRelay != null || udpBlocked(answer.ice, session)))) {
                     closeIce(answer);
