@@ -35,6 +35,7 @@ final class TunnelNodes {
     final Map<String, String> addresses = new ConcurrentHashMap<>();
     private final String token;
     private String server;
+    private List<String> jvmOptions = JavaCommand.TEST_JVM_OPTIONS;
 
     TunnelNodes() {
         this(TOKEN);
@@ -66,10 +67,17 @@ final class TunnelNodes {
         server = relay.address() + ":" + SIGNALING_PORT;
     }
 
+    /** JVM options (system properties such as TunnelNode's) for the nodes started from now on, besides the test defaults. */
+    void nodeOptions(String... options) {
+        List<String> all = new java.util.ArrayList<>(JavaCommand.TEST_JVM_OPTIONS);
+        all.addAll(List.of(options));
+        jvmOptions = List.copyOf(all);
+    }
+
     /** Starts the node process on {@code host} (not waiting for it); {@code label} names its log. */
     HostProcess start(Host host, String label) {
         addresses.put(host.name(), host.address());
-        HostProcess p = host.startJava(label, JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
+        HostProcess p = host.startJava(label, jvmOptions, TunnelNode.class.getName(),
                 List.of(host.name(), host.address(), token, server));
         nodes.put(host.name(), p);
         return p;
@@ -139,6 +147,15 @@ final class TunnelNodes {
         String path = peerField(from, to, "path");
         assertThat(path).as("peer table of %s has a path for %s", from, to).isNotNull();
         return path;
+    }
+
+    /** Inserts ({@code -I}) or deletes ({@code -D}) {@code rules} (one per line, without "iptables OP") on {@code gateway}. */
+    static void iptables(Host gateway, String op, String rules) {
+        for (String rule : rules.split("\n")) {
+            List<String> argv = new java.util.ArrayList<>(List.of("iptables", op));
+            argv.addAll(List.of(rule.split(" ")));
+            gateway.execOk(argv.toArray(String[]::new));
+        }
     }
 
     /** The TURN allocations mesh-server on {@code relay} holds (its admin endpoint's JSON list; "user" is the node). */
