@@ -92,6 +92,11 @@ class PathUpgradeIT {
             assertThat(allocations).doesNotContain("\"p1\"").doesNotContain("\"n1\"");
         });
         tunnel.assertEchoes("p1", "n1", "after-the-drain");
+        assertThat(tunnel.metric("p1", "kedge_tunnel_upgrades_total")).contains("kedge_tunnel_upgrades_total{result=\"success\"} 1.0")
+                .contains("result=\"ice_failed\"");
+        assertThat(tunnel.metric("n1", "kedge_tunnel_upgrades_total")).contains("kedge_tunnel_upgrades_total{result=\"success\"} 1.0");
+        assertThat(tunnel.metric("p1", "kedge_tunnels")).contains("kedge_tunnels{path=\"direct-punched\"} 1.0")
+                .contains("kedge_tunnels{path=\"relayed\"} 0.0");
         assertThat(tunnel.peerField("p1", "n1", "since")).isEqualTo(since);
         tunnel.nodes.get("p1").output().lines().filter(l -> l.contains("tunnel to n1")).forEach(l -> System.out.println("p1: " + l));
     }

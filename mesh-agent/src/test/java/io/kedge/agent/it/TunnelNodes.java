@@ -142,6 +142,11 @@ final class TunnelNodes {
         throw new AssertionError("the peer table of " + from + " does not list " + to + ": " + json);
     }
 
+    /** The samples of metric {@code name} in {@code node}'s registry (Prometheus text lines joined by " | "). */
+    String metric(String node, String name) throws IOException {
+        return command(node, "metric " + name, "METRIC");
+    }
+
     /** The path {@code from}'s peer table shows for its tunnel to {@code to}. */
     String peerPath(String from, String to) throws IOException {
         String path = peerField(from, to, "path");

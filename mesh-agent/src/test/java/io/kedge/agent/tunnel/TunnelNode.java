@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * {@code RESULT fail REASON}; {@code http NODE IP PORT PATH} sends a GET through a stream and prints
  * {@code RESULT ok STATUS BODY}; {@code peers} prints {@code PEERS <json>}. A long-lived TCP stream:
  * {@code hold NAME NODE IP PORT} opens one and keeps it ({@code RESULT ok held}), {@code say NAME TEXT}
- * sends TEXT on it and waits for the echo, {@code drop NAME} closes it.
+ * sends TEXT on it and waits for the echo, {@code drop NAME} closes it. {@code metric NAME} prints
+ * {@code METRIC} and the samples of metric NAME in Prometheus text format, separated by " | ".
  *
  * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]. System properties
  * {@code kedge.tunnel.upgradeFirstDelay}, {@code kedge.tunnel.upgradeMaxDelay} and
@@ -61,12 +62,13 @@ public final class TunnelNode {
         List<String> servers = List.of(args[3].split(","));
         startEchoes(own);
         startHttp(node, own);
+        PrometheusRegistry registry = new PrometheusRegistry();
         TunnelService tunnel = new TunnelService(new TunnelService.Settings(node, servers,
                 SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
                 () -> new SignalMessage.Register(node, token, List.of(own.getHostAddress())), 2, 60,
                 Integer.getInteger("kedge.tunnel.setupTimeout", 15), true, 0, "edgemesh0",
                 upgradePolicy()),
-                (protocol, target) -> target.getAddress().equals(own) ? null : target + " is not on node " + node, new PrometheusRegistry());
+                (protocol, target) -> target.getAddress().equals(own) ? null : target + " is not on node " + node, registry);
         tunnel.start();
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         HeldStreams held = new HeldStreams();
@@ -82,6 +84,8 @@ public final class TunnelNode {
                 System.out.println("RESULT " + held.say(f[1], line.strip().split(" ", 3)[2]));
             } else if (f[0].equals("drop") && f.length == 2) {
                 System.out.println("RESULT " + held.drop(f[1]));
+            } else if (f[0].equals("metric") && f.length == 2) {
+                System.out.println("METRIC " + metric(registry, f[1]));
             } else if (f[0].equals("peers")) {
                 System.out.println("PEERS " + JSON.writeValueAsString(tunnel.peers()));
             } else if (f[0].equals("registered")) {
@@ -99,6 +103,13 @@ public final class TunnelNode {
         tunnel.close();
         loops.shutdownGracefully();
         System.exit(0); // the HTTP server's dispatcher is no daemon thread
+    }
+
+    /** The samples of metric {@code name} (lines of the Prometheus text format), joined by " | ". */
+    static String metric(PrometheusRegistry registry, String name) throws java.io.IOException {
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create().write(text, registry.scrape());
+        return String.join(" | ", text.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(name)).toList());
     }
 
     /** The path-upgrade policy, with the system properties' seconds in place of the defaults. */
