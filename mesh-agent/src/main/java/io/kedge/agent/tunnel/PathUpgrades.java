@@ -341,7 +341,7 @@ final class PathUpgrades {
         tunnel.watch(link, connection);
         metrics.tunnelMoved(old.path(), selected.path());
         metrics.upgrade("success");
-        log.info("tunnel to {} moved from {} to {} in {} ms; the old connection drains {} streams", link.peer, old.path().label(),
+        log.info("tunnel to {} moved from {} to {} in {} ms; streams still open on the old connection: {}", link.peer, old.path().label(),
                 selected.path().label(), (System.nanoTime() - attempt.startedNanos) / 1_000_000, streamsOn(old.quic()).get());
         Retired draining = old;
         old.quic().closeFuture().addListener(f -> retire(link, draining, "its connection closed"));

@@ -95,19 +95,7 @@ class IceRetryIT {
         });
     }
 
-    /**
-     * The gateway's FORWARD rules for {@code node}'s UDP, one per line: STUN and TURN requests to
-     * the relay's port 3478 pass; TURN Send indications (type 0x0016) and ChannelData (first two
-     * bits 01) to it, and UDP to anything else, are dropped. Inserted in reverse so they apply in
-     * this order.
-     */
     private static String firewall(String node) {
-        String from = topology.host(node).address();
-        String relay = topology.host("relay").address();
-        return String.join("\n",
-                "FORWARD -s " + from + " -p udp ! -d " + relay + " -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " ! --dport 3478 -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>24&0xC0=0x40 -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>16=0x0016 -j DROP");
+        return TunnelNodes.iceChecksDropped(topology.host(node), topology.host("relay"));
     }
 }

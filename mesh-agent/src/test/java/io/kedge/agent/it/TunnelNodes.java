@@ -154,6 +154,23 @@ final class TunnelNodes {
         return path;
     }
 
+    /**
+     * The gateway's FORWARD rules for {@code node}'s UDP that break ICE, one per line: STUN and TURN
+     * requests to the relay's port 3478 pass (so gathering finds server-reflexive and relayed
+     * candidates and the site does not look UDP-blocked); TURN Send indications (type 0x0016) and
+     * ChannelData (first two bits 01) to it, and UDP to anything else, are dropped. Inserted in
+     * reverse so they apply in this order.
+     */
+    static String iceChecksDropped(Host node, Host relay) {
+        String from = node.address();
+        String to = relay.address();
+        return String.join("\n",
+                "FORWARD -s " + from + " -p udp ! -d " + to + " -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " ! --dport 3478 -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>24&0xC0=0x40 -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>16=0x0016 -j DROP");
+    }
+
     /** Inserts ({@code -I}) or deletes ({@code -D}) {@code rules} (one per line, without "iptables OP") on {@code gateway}. */
     static void iptables(Host gateway, String op, String rules) {
         for (String rule : rules.split("\n")) {
