@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
 final class PathUpgrades {
     private static final Logger log = LoggerFactory.getLogger(PathUpgrades.class);
     private static final AttributeKey<AtomicInteger> STREAMS = AttributeKey.valueOf("kedge.tunnel.streams");
+    /**
+     * The least time between two upgrade offers a peer's link is answered for: each answer gathers
+     * (sockets, threads), and an offerer never tries again that soon (its first delay is 1 s or more).
+     */
+    static final long MIN_OFFER_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** One try for a direct path for one link, on either end; it ends once (moved, failed or given up). */
     static final class Attempt {
@@ -238,6 +243,15 @@ final class PathUpgrades {
         if (link == null || link.offerer || !link.session.equals(offer.session()) || link.state != PeerLink.State.OPEN) {
             log.debug("upgrade offer from {} for no tunnel of ours (session {})", offer.from(), offer.session());
             return;
+        }
+        long now = System.nanoTime();
+        synchronized (link) {
+            if (link.lastUpgradeOfferNanos != 0 && now - link.lastUpgradeOfferNanos < MIN_OFFER_SPACING_NANOS) {
+                metrics.upgrade("too_soon");
+                log.debug("upgrade offer from {} too soon after the last one: ignored", offer.from());
+                return;
+            }
+            link.lastUpgradeOfferNanos = now == 0 ? 1 : now;
         }
         Attempt previous = link.upgrade;
         if (previous != null) {

@@ -47,6 +47,8 @@ final class PeerLink {
     volatile int upgradeFailures;
     volatile int upgrades;
     volatile Instant upgradedAt;
+    /** When the peer's last upgrade offer for this link came (System.nanoTime, 0 for never). */
+    long lastUpgradeOfferNanos;
     /** Connections an upgrade left behind, draining their streams. */
     final java.util.Set<PathUpgrades.Retired> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
