@@ -17,6 +17,7 @@ import io.kedge.agent.rules.ServiceRulesManager;
 import io.kedge.iptables.backend.BackendMode;
 import io.kedge.iptables.backend.Backends;
 import io.kedge.agent.tunnel.CatalogTargets;
+import io.kedge.agent.tunnel.PathUpgradePolicy;
 import io.kedge.agent.tunnel.SignalingTls;
 import io.kedge.agent.tunnel.Tunnel;
 import io.kedge.agent.tunnel.TunnelService;
@@ -149,7 +150,9 @@ public final class Agent implements AutoCloseable {
         String token = SignalingTls.joinToken(t);
         TunnelService service = new TunnelService(new TunnelService.Settings(nodeName, t.meshServers(), SignalingTls.client(t),
                 () -> new SignalMessage.Register(nodeName, token, ownAddresses()), t.heartbeatPeriod(), t.idleTimeout(),
-                t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName()),
+                t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName(),
+                new PathUpgradePolicy(t.pathUpgrade().enable(), Duration.ofSeconds(t.pathUpgrade().firstDelay()),
+                        Duration.ofSeconds(t.pathUpgrade().maxDelay()), Duration.ofSeconds(t.pathUpgrade().drainTimeout()))),
                 new CatalogTargets(nodeName, store::current), metrics);
         service.start();
         stopOrder.push(service);

@@ -209,7 +209,7 @@ public final class MeshctlCommand implements Callable<Integer> {
     }
 
     @Command(name = "peers", mixinStandardHelpOptions = true,
-            description = "Tunnels to other nodes: state, path (direct-lan, direct-punched, relayed via which relay), RTT, bytes each way, since when; and the mesh-servers.")
+            description = "Tunnels to other nodes: state, path (direct-lan, direct-punched, relayed via which relay), RTT, bytes each way, since when, moves from a relay to a direct path; and the mesh-servers.")
     static final class Peers extends Sub {
         @Override
         int run() throws Exception {
@@ -236,9 +236,9 @@ public final class MeshctlCommand implements Callable<Integer> {
                 rows.add(List.of(p.path("node").asText(), p.path("state").asText(), path,
                         p.path("rttMillis").isNumber() ? String.format("%.1f ms", p.path("rttMillis").asDouble()) : "-",
                         p.path("bytesSent").asText("0"), p.path("bytesReceived").asText("0"), p.path("streams").asText("0"),
-                        p.path("since").asText("-")));
+                        p.path("since").asText("-"), p.path("upgrades").asText("0")));
             }
-            table(out(), List.of("PEER", "STATE", "PATH", "RTT", "SENT", "RECEIVED", "STREAMS", "SINCE"), rows);
+            table(out(), List.of("PEER", "STATE", "PATH", "RTT", "SENT", "RECEIVED", "STREAMS", "SINCE", "UPGRADES"), rows);
             for (JsonNode s : peers.path("meshServers")) {
                 out().println("mesh-server " + s.path("server").asText() + (s.path("registered").asBoolean() ? " registered" : " not registered")
                         + " since " + s.path("since").asText());

@@ -89,12 +89,14 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
      * mesh-servers' signaling addresses ({@code meshServers}, HOST:PORT), how this agent proves
      * its identity to them (node certificate {@code certFile}/{@code keyFile} with the cluster CA
      * {@code caFile}, or the shared {@code joinToken}/{@code joinTokenFile}), and how long an
-     * unused tunnel stays open ({@code idleTimeout}, seconds).
+     * unused tunnel stays open ({@code idleTimeout}, seconds); how a tunnel over a relay looks for a
+     * direct path ({@code pathUpgrade}).
      */
     public record EdgeTunnel(Boolean enable, Integer listenPort, Boolean enableHolePunch, Integer heartbeatPeriod, List<String> meshServers,
                              String caFile, String certFile, String keyFile, String joinToken, String joinTokenFile, Integer idleTimeout,
-                             Integer setupTimeout) {
-        public static final EdgeTunnel DEFAULT = new EdgeTunnel(null, null, null, null, null, null, null, null, null, null, null, null);
+                             Integer setupTimeout, PathUpgrade pathUpgrade) {
+        public static final EdgeTunnel DEFAULT = new EdgeTunnel(null, null, null, null, null, null, null, null, null, null, null, null,
+                null);
 
         public EdgeTunnel {
             meshServers = meshServers == null ? List.of() : List.copyOf(meshServers);
@@ -108,6 +110,7 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
             idleTimeout = idleTimeout == null ? 300 : idleTimeout;
             require(idleTimeout >= 5 && idleTimeout <= 86400, "idleTimeout", idleTimeout, "must be between 5 and 86400 seconds");
             setupTimeout = setupTimeout == null ? 15 : setupTimeout;
+            pathUpgrade = pathUpgrade == null ? PathUpgrade.DEFAULT : pathUpgrade;
             require(setupTimeout >= 1 && setupTimeout <= 120, "setupTimeout", setupTimeout, "must be between 1 and 120 seconds");
             for (int i = 0; i < meshServers.size(); i++) {
                 String server = meshServers.get(i);
@@ -119,6 +122,28 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
             require(joinToken == null || joinTokenFile == null, "joinTokenFile", joinTokenFile, "set joinToken or joinTokenFile, not both");
             require(!enable || certFile != null || joinToken != null || joinTokenFile != null, "certFile", null,
                     "the tunnel needs an identity: certFile/keyFile (node certificate) or joinToken/joinTokenFile");
+        }
+    }
+
+    /**
+     * Path upgrades: while a tunnel runs over a relay, its offering end tries now and then for a
+     * direct path and moves the tunnel onto it when one opens ({@code enable}, default on). The
+     * first try waits {@code firstDelay} seconds, each failed one doubles the wait up to
+     * {@code maxDelay}; after the move, the relayed connection keeps its open streams for at most
+     * {@code drainTimeout} seconds.
+     */
+    public record PathUpgrade(Boolean enable, Integer firstDelay, Integer maxDelay, Integer drainTimeout) {
+        public static final PathUpgrade DEFAULT = new PathUpgrade(null, null, null, null);
+
+        public PathUpgrade {
+            enable = enable == null || enable;
+            firstDelay = firstDelay == null ? 30 : firstDelay;
+            maxDelay = maxDelay == null ? Math.max(600, firstDelay) : maxDelay;
+            drainTimeout = drainTimeout == null ? 120 : drainTimeout;
+            require(firstDelay >= 1 && firstDelay <= 86400, "firstDelay", firstDelay, "must be between 1 and 86400 seconds");
+            require(maxDelay >= firstDelay && maxDelay <= 86400, "maxDelay", maxDelay,
+                    "must be between firstDelay (" + firstDelay + ") and 86400 seconds");
+            require(drainTimeout >= 1 && drainTimeout <= 3600, "drainTimeout", drainTimeout, "must be between 1 and 3600 seconds");
         }
     }
 

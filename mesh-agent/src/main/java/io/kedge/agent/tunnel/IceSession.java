@@ -43,6 +43,14 @@ final class IceSession implements AutoCloseable {
     private final CompletableFuture<Selected> selected = new CompletableFuture<>();
 
     IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port) throws IOException {
+        this(controlling, relays, holePunch, port, true);
+    }
+
+    /**
+     * @param allocate whether to hold TURN allocations for relayed candidates; a session looking only
+     *                 for a direct path (a path upgrade) gathers host and server-reflexive ones
+     */
+    IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port, boolean allocate) throws IOException {
         agent = new Agent();
         agent.setControlling(controlling);
         agent.setTrickling(false);
@@ -57,7 +65,9 @@ final class IceSession implements AutoCloseable {
                 if (holePunch && stunServers.add(server)) {
                     agent.addCandidateHarvester(new StunCandidateHarvester(server));
                 }
-                agent.addCandidateHarvester(new TurnCandidateHarvester(server, new LongTermCredential(r.username(), r.password())));
+                if (allocate) {
+                    agent.addCandidateHarvester(new TurnCandidateHarvester(server, new LongTermCredential(r.username(), r.password())));
+                }
             }
         }
         stream = agent.createMediaStream("tunnel");

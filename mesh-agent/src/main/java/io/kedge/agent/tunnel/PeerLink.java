@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The tunnel to one peer node: one ICE session, the bridge from its selected pair to a QUIC
  * connection, and that connection, shared by every stream to and from the peer. Created by the
  * side that first needs it (the offerer, ICE-controlling, QUIC client) or by an incoming offer.
+ * A path upgrade replaces the ICE session, bridge and connection with ones on a direct path; the
+ * old connection drains in {@link #retired}.
  */
 final class PeerLink {
     enum State { CONNECTING, OPEN, CLOSED }
@@ -34,12 +36,21 @@ final class PeerLink {
     volatile io.kedge.agent.tunnel.turn.TurnClient turn;
     volatile Channel datagrams;
     volatile QuicChannel quic;
-    /** The key under which the shared QUIC TLS contexts expect this link's peer certificate. */
-    volatile String tlsKey;
     volatile PathKind path;
     volatile String via;
     volatile Instant since;
     volatile long lastUsedNanos = System.nanoTime();
+    /** This end cannot send UDP beyond its site, or the peer declined upgrades: no direct path to look for. */
+    volatile boolean noDirectPath;
+    /** Path upgrades: the one in progress, how many tries failed since the last success, successes and when the last one was. */
+    volatile PathUpgrades.Attempt upgrade;
+    volatile int upgradeFailures;
+    volatile int upgrades;
+    volatile Instant upgradedAt;
+    /** When the peer's last upgrade offer for this link came (System.nanoTime, 0 for never). */
+    long lastUpgradeOfferNanos;
+    /** Connections an upgrade left behind, draining their streams. */
+    final java.util.Set<PathUpgrades.Retired> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PeerLink(String peer, String session, boolean offerer, CompletableFuture<QuicChannel> ready) {
         this(peer, session, offerer, ready, 0);
@@ -74,6 +85,9 @@ final class PeerLink {
         m.put("attempt", attempt);
         m.put("since", since == null ? null : since.toString());
         m.put("streams", streams.get());
+        m.put("upgrades", upgrades);
+        m.put("upgradedAt", upgradedAt == null ? null : upgradedAt.toString());
+        m.put("draining", retired.size());
         DatagramPath b = bridge;
         m.put("bytesSent", b == null ? 0 : b.bytesOut());
         m.put("bytesReceived", b == null ? 0 : b.bytesIn());

@@ -6,13 +6,14 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
-/** The tunnel's Prometheus metrics: tunnels by path, setup time, bytes each way, failures, refusals, signaling sessions. */
+/** The tunnel's Prometheus metrics: tunnels by path, setup time, bytes each way, failures, refusals, path upgrades, signaling sessions. */
 final class TunnelMetrics {
     private final Gauge tunnels;
     private final Histogram setupSeconds;
     private final Counter failures;
     private final Counter setupRetries;
     private final Counter refusedStreams;
+    private final Counter upgrades;
     private final Gauge signalingSessions;
     private final CounterDataPoint sentToTargets;
     private final CounterDataPoint receivedFromTargets;
@@ -28,6 +29,8 @@ final class TunnelMetrics {
                 .help("Setups offered again after ICE failed, within one wait for the peer").register(registry);
         refusedStreams = Counter.builder().name("kedge_tunnel_refused_streams_total")
                 .help("Streams from peers this agent refused or could not dial, by reason").labelNames("reason").register(registry);
+        upgrades = Counter.builder().name("kedge_tunnel_upgrades_total")
+                .help("Tries of relayed tunnels for a direct path, by result (success, or why not)").labelNames("result").register(registry);
         signalingSessions = Gauge.builder().name("kedge_tunnel_signaling_sessions").help("mesh-servers this agent is registered with")
                 .register(registry);
         Counter bytes = Counter.builder().name("kedge_tunnel_target_bytes_total")
@@ -43,6 +46,16 @@ final class TunnelMetrics {
 
     void tunnelClosed(PathKind path) {
         tunnels.labelValues(path.label()).dec();
+    }
+
+    /** A tunnel moved from path {@code from} to {@code to} (a successful upgrade). */
+    void tunnelMoved(PathKind from, PathKind to) {
+        tunnels.labelValues(from.label()).dec();
+        tunnels.labelValues(to.label()).inc();
+    }
+
+    void upgrade(String result) {
+        upgrades.labelValues(result).inc();
     }
 
     void failure(String stage) {

@@ -44,6 +44,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +64,22 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     /** What the service needs to run. */
     public record Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
                            int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
-                           String meshBridgeDevice) {
+                           String meshBridgeDevice, PathUpgradePolicy pathUpgrades) {
+        public Settings {
+            pathUpgrades = pathUpgrades == null ? PathUpgradePolicy.DEFAULT : pathUpgrades;
+        }
+
+        /** Settings with the default path-upgrade policy. */
+        public Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
+                        int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
+                        String meshBridgeDevice) {
+            this(nodeName, meshServers, signalingTls, registration, heartbeatSeconds, idleTimeoutSeconds, setupTimeoutSeconds, holePunch,
+                    listenPort, meshBridgeDevice, PathUpgradePolicy.DEFAULT);
+        }
+    }
+
+    /** A QUIC connection being set up over a datagram path: the path, the codec's channel, and the connection once it is up. */
+    record QuicPath(DatagramPath path, Channel datagrams, CompletableFuture<QuicChannel> connection) {
     }
 
     private final Settings settings;
@@ -73,6 +89,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private final QuicTls tls;
     private final EventLoopGroup group;
     private final ExecutorService setup;
+    private final PathUpgrades upgrades;
     private final List<SignalingSession> sessions = new ArrayList<>();
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
     /** Two ICE failures to a peer within five minutes send its next tunnels over the TCP relay. */
@@ -97,6 +114,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         this.tls = new QuicTls(certificate, ALPN);
         this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("tunnel", true), NioIoHandler.newFactory());
         this.setup = Executors.newCachedThreadPool(new DefaultThreadFactory("tunnel-setup", true));
+        this.upgrades = new PathUpgrades(settings, this, group, setup, metrics, certificate.fingerprint());
     }
 
     public void start() {
@@ -150,11 +168,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 result.tryFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
                 return;
             }
-            // A retried setup completes the same future from a newer link: count on the live one.
+            // A retried setup completes the same future from a newer link, and an upgraded link has
+            // moved to another connection: streams go on the live link's current connection.
             PeerLink live = links.get(nodeName);
-            PeerLink used = live != null && live.quic == quic ? live : link;
+            PeerLink used = live != null && live.state == PeerLink.State.OPEN && live.quic != null ? live : link;
+            QuicChannel current = used == live ? live.quic : quic;
             used.touch();
-            quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            current.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
                     countStream(used, stream);
@@ -176,7 +196,13 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
 
     private void countStream(PeerLink link, Channel stream) {
         link.streams.incrementAndGet();
-        stream.closeFuture().addListener(f -> link.streams.decrementAndGet());
+        // Per connection as well: a connection left behind by a path upgrade drains until its last stream ends.
+        AtomicInteger onConnection = PathUpgrades.streamsOn(stream.parent());
+        onConnection.incrementAndGet();
+        stream.closeFuture().addListener(f -> {
+            link.streams.decrementAndGet();
+            onConnection.decrementAndGet();
+        });
     }
 
     /** The link to {@code node}: the open or connecting one, or a new offer. */
@@ -219,6 +245,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             }
             link.ice = iceSession(true, via);
             if (udpBlocked(link.ice, via)) {
+                link.noDirectPath = true; // no direct path to look for later either
                 // Announce an allocation held over TCP as well: the answerer meets us there, unless it
                 // shares our LAN (our host candidates), where ICE works without leaving the site.
                 allocateTcpRelay(link, via);
@@ -254,7 +281,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         return !ice.reachesRelaysOverUdp() && offersTcpRelay(via);
     }
 
-    private static boolean offersTcpRelay(SignalingSession via) {
+    static boolean offersTcpRelay(SignalingSession via) {
         return via.relays().stream().anyMatch(r -> !r.transport().equals("udp"));
     }
 
@@ -315,10 +342,12 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
 
     private void onSignal(SignalingSession session, SignalMessage message) {
         if (message instanceof SignalMessage.Description d) {
-            if (SignalMessage.Description.OFFER.equals(d.kind())) {
-                onOffer(session, d);
-            } else {
-                onAnswer(d);
+            switch (d.kind()) {
+                case SignalMessage.Description.OFFER -> onOffer(session, d);
+                case SignalMessage.Description.ANSWER -> onAnswer(d);
+                case SignalMessage.Description.UPGRADE_OFFER -> upgrades.onOffer(session, links.get(d.from()), d);
+                case SignalMessage.Description.UPGRADE_ANSWER -> upgrades.onAnswer(links.get(d.from()), d);
+                default -> log.debug("description of unknown kind {} from {}", d.kind(), d.from());
             }
         } else if (message instanceof SignalMessage.Bye b) {
             PeerLink link = links.get(b.from());
@@ -382,7 +411,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 if (!iceFailedLately && (peerRelay == null || sameLan)) {
                     answer.ice = iceSession(false, session);
                 }
-                if (iceFailedLately || (!sameLan && (peerRelay != null || udpBlocked(answer.ice, session)))) {
+                // Seen now, so that a later path upgrade offer finds no direct path to try from here.
+                answer.noDirectPath = answer.ice != null && udpBlocked(answer.ice, session);
+                if (iceFailedLately || (!sameLan && (peerRelay != null || answer.noDirectPath))) {
                     closeIce(answer);
                     answerOverTcpRelay(answer, session, offer, peerRelay);
                 } else {
@@ -473,8 +504,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             }
             setup.execute(() -> {
                 try {
-                    startQuic(link, new IceDatagramBridge(selected.socket(), selected.remote(), link.peer), selected.path(), selected.via(),
-                            remote.fingerprint());
+                    startQuic(link, iceBridge(link, selected), selected.path(), selected.via(), remote.fingerprint());
                 } catch (IOException e) {
                     fail(link, "quic", e);
                 }
@@ -482,46 +512,83 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         });
     }
 
+    /** The datagram path over ICE's selected pair, for the QUIC connection of {@code link}. */
+    DatagramPath iceBridge(PeerLink link, IceSession.Selected selected) throws IOException {
+        return new IceDatagramBridge(selected.socket(), selected.remote(), link.peer);
+    }
+
     private void startQuic(PeerLink link, DatagramPath bridge, PathKind path, String via, String remoteFingerprint) {
         try {
             link.path = path;
             link.via = via;
             link.bridge = bridge;
-            ChannelHandler streams = new ChannelInitializer<QuicStreamChannel>() {
-                @Override
-                protected void initChannel(QuicStreamChannel stream) {
-                    countStream(link, stream);
-                    stream.pipeline().addLast("accept", new StreamAcceptHandler(localTargets, metrics, link::touch));
+            QuicPath quic = runQuic(link, bridge, remoteFingerprint);
+            link.datagrams = quic.datagrams();
+            quic.connection().whenComplete((q, error) -> {
+                if (error != null) {
+                    fail(link, "quic", error);
+                } else {
+                    opened(link, q);
                 }
-            };
-            Channel udp;
-            String pin = tls.expect(remoteFingerprint);
-            link.tlsKey = pin;
+            });
+        } catch (Exception e) {
+            fail(link, "quic", e);
+        }
+    }
+
+    /**
+     * Runs a QUIC connection to {@code link}'s peer over {@code bridge}, the peer's certificate
+     * pinned to {@code remoteFingerprint}: the offerer connects as the client, the answerer serves
+     * the peer's connection. Streams the peer opens on it are accepted for {@code link}. Both a
+     * tunnel's setup and its path upgrades (a second connection on a better path) start here.
+     */
+    QuicPath runQuic(PeerLink link, DatagramPath bridge, String remoteFingerprint) throws Exception {
+        ChannelHandler streams = new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                countStream(link, stream);
+                stream.pipeline().addLast("accept", new StreamAcceptHandler(localTargets, metrics, link::touch));
+            }
+        };
+        CompletableFuture<QuicChannel> connection = new CompletableFuture<>();
+        Channel udp = null;
+        // The peer's certificate is expected under a key of this connection's own (a link has two
+        // while it moves paths), for as long as its codec channel lives.
+        String pin = tls.expect(remoteFingerprint);
+        try {
             if (link.offerer) {
                 udp = bindCodec(transportSettings(new QuicClientCodecBuilder()).sslEngineProvider(q -> tls.clientEngine(q, pin)).build());
-                link.datagrams = udp;
+                udp.closeFuture().addListener(f -> tls.forget(pin));
                 bridge.start(udp.localAddress());
                 QuicChannel quic = QuicChannel.newBootstrap(udp).streamHandler(streams).handler(new ChannelInboundHandlerAdapter())
                         .streamOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .remoteAddress(bridge.address()).connect().get(settings.setupTimeoutSeconds(), TimeUnit.SECONDS);
-                opened(link, quic);
+                connection.complete(quic);
             } else {
                 udp = bindCodec(transportSettings(new QuicServerCodecBuilder()).sslEngineProvider(q -> tls.serverEngine(q, pin))
                         .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
                         .handler(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelActive(ChannelHandlerContext ctx) {
-                                opened(link, (QuicChannel) ctx.channel());
+                                if (!connection.complete((QuicChannel) ctx.channel())) {
+                                    ctx.close(); // one connection per path
+                                }
                                 ctx.fireChannelActive();
                             }
                         })
                         .streamOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .streamHandler(streams).build());
-                link.datagrams = udp;
+                udp.closeFuture().addListener(f -> tls.forget(pin));
                 bridge.start(udp.localAddress());
             }
+            return new QuicPath(bridge, udp, connection);
         } catch (Exception e) {
-            fail(link, "quic", e);
+            if (udp != null) {
+                udp.close();
+            } else {
+                tls.forget(pin);
+            }
+            throw e;
         }
     }
 
@@ -559,13 +626,21 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         metrics.tunnelOpened(link.path, seconds);
         log.info("tunnel to {} open: {}{} in {} ms", link.peer, link.path.label(), link.via == null ? "" : " via " + link.via,
                 Math.round(seconds * 1000));
-        quic.closeFuture().addListener(f -> {
-            metrics.tunnelClosed(link.path);
-            close(link, "connection closed");
-        });
+        watch(link, quic);
         link.ready.complete(quic);
         // Keep ICE's consent and keepalives running as long as the tunnel lives (the pair's socket is the bridge's).
         heartbeat(link);
+        upgrades.opened(link);
+    }
+
+    /** When {@code quic} ends while it is still the link's connection (not one an upgrade left behind), the tunnel ends. */
+    void watch(PeerLink link, QuicChannel quic) {
+        quic.closeFuture().addListener(f -> {
+            if (link.quic == quic) {
+                metrics.tunnelClosed(link.path);
+                close(link, "connection closed");
+            }
+        });
     }
 
     /**
@@ -579,13 +654,18 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             if (link.state != PeerLink.State.OPEN || q == null || !q.isActive()) {
                 return;
             }
-            q.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter()).addListener(f -> {
-                if (f.isSuccess()) {
-                    ((Channel) f.getNow()).close();
-                }
-            });
+            ping(q);
             heartbeat(link);
         }, settings.heartbeatSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** One heartbeat on {@code quic}: an empty stream, which the peer closes on sight. */
+    static void ping(QuicChannel quic) {
+        quic.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter()).addListener(f -> {
+            if (f.isSuccess()) {
+                ((Channel) f.getNow()).close();
+            }
+        });
     }
 
     private void fail(PeerLink link, String stage, Throwable cause) {
@@ -663,7 +743,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     }
 
     private void release(PeerLink link) {
-        tls.forget(link.tlsKey);
+        upgrades.released(link);
         QuicChannel q = link.quic;
         if (q != null) {
             q.close();

@@ -46,12 +46,12 @@ class IceRetryIT {
         String rules = firewall("p1");
         HostProcess p1 = tunnel.nodes.get("p1");
         long mark = p1.mark();
-        apply(gateway, "-I", rules);
+        TunnelNodes.iptables(gateway, "-I", rules);
         CompletableFuture<String> get = request("p1", "p2", "/retry");
         try {
             p1.awaitLine(Pattern.compile(".*tunnel to p2 failed at ice \\(attempt 1\\), setting up again.*"), Duration.ofSeconds(60), mark);
         } finally {
-            apply(gateway, "-D", rules); // the second round of checks finds the path open
+            TunnelNodes.iptables(gateway, "-D", rules); // the second round of checks finds the path open
         }
         assertThat(get.get(90, TimeUnit.SECONDS)).isEqualTo("RESULT ok 200 OK hello from p2 /retry");
         assertThat(tunnel.peerField("p1", "p2", "attempt")).isEqualTo("1");
@@ -67,7 +67,7 @@ class IceRetryIT {
         tunnel.awaitRegistered("p2");
         Host gateway = topology.host("gw-pc");
         String rules = firewall("p3");
-        apply(gateway, "-I", rules);
+        TunnelNodes.iptables(gateway, "-I", rules);
         try {
             assertThat(tunnel.http("p3", "p2", "/blocked")).isEqualTo("RESULT ok 200 OK hello from p2 /blocked");
             assertThat(tunnel.peerField("p3", "p2", "attempt")).isEqualTo("2");
@@ -75,7 +75,7 @@ class IceRetryIT {
             assertThat(tunnel.peerPath("p2", "p3")).isEqualTo("tcp-relay");
             tunnel.assertEchoes("p3", "p2", "over-tcp-relay");
         } finally {
-            apply(gateway, "-D", rules);
+            TunnelNodes.iptables(gateway, "-D", rules);
             printTunnelLines("p3");
         }
     }
@@ -95,27 +95,7 @@ class IceRetryIT {
         });
     }
 
-    /**
-     * The gateway's FORWARD rules for {@code node}'s UDP, one per line: STUN and TURN requests to
-     * the relay's port 3478 pass; TURN Send indications (type 0x0016) and ChannelData (first two
-     * bits 01) to it, and UDP to anything else, are dropped. Inserted in reverse so they apply in
-     * this order.
-     */
     private static String firewall(String node) {
-        String from = topology.host(node).address();
-        String relay = topology.host("relay").address();
-        return String.join("\n",
-                "FORWARD -s " + from + " -p udp ! -d " + relay + " -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " ! --dport 3478 -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>24&0xC0=0x40 -j DROP",
-                "FORWARD -s " + from + " -p udp -d " + relay + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>16=0x0016 -j DROP");
-    }
-
-    private static void apply(Host gateway, String op, String rules) {
-        for (String rule : rules.split("\n")) {
-            List<String> argv = new java.util.ArrayList<>(List.of("iptables", op));
-            argv.addAll(List.of(rule.split(" ")));
-            gateway.execOk(argv.toArray(String[]::new));
-        }
+        return TunnelNodes.iceChecksDropped(topology.host(node), topology.host("relay"));
     }
 }

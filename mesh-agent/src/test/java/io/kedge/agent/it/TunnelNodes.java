@@ -35,6 +35,7 @@ final class TunnelNodes {
     final Map<String, String> addresses = new ConcurrentHashMap<>();
     private final String token;
     private String server;
+    private List<String> jvmOptions = JavaCommand.TEST_JVM_OPTIONS;
 
     TunnelNodes() {
         this(TOKEN);
@@ -71,10 +72,17 @@ final class TunnelNodes {
         return server;
     }
 
+    /** JVM options (system properties such as TunnelNode's) for the nodes started from now on, besides the test defaults. */
+    void nodeOptions(String... options) {
+        List<String> all = new java.util.ArrayList<>(JavaCommand.TEST_JVM_OPTIONS);
+        all.addAll(List.of(options));
+        jvmOptions = List.copyOf(all);
+    }
+
     /** Starts the node process on {@code host} (not waiting for it); {@code label} names its log. */
     HostProcess start(Host host, String label) {
         addresses.put(host.name(), host.address());
-        HostProcess p = host.startJava(label, JavaCommand.TEST_JVM_OPTIONS, TunnelNode.class.getName(),
+        HostProcess p = host.startJava(label, jvmOptions, TunnelNode.class.getName(),
                 List.of(host.name(), host.address(), token, server));
         nodes.put(host.name(), p);
         return p;
@@ -143,11 +151,42 @@ final class TunnelNodes {
         throw new AssertionError("the peer table of " + from + " does not list " + to + ": " + json);
     }
 
+    /** The samples of metric {@code name} in {@code node}'s registry (Prometheus text lines joined by " | "). */
+    String metric(String node, String name) throws IOException {
+        return command(node, "metric " + name, "METRIC");
+    }
+
     /** The path {@code from}'s peer table shows for its tunnel to {@code to}. */
     String peerPath(String from, String to) throws IOException {
         String path = peerField(from, to, "path");
         assertThat(path).as("peer table of %s has a path for %s", from, to).isNotNull();
         return path;
+    }
+
+    /**
+     * The gateway's FORWARD rules for {@code node}'s UDP that break ICE, one per line: STUN and TURN
+     * requests to the relay's port 3478 pass (so gathering finds server-reflexive and relayed
+     * candidates and the site does not look UDP-blocked); TURN Send indications (type 0x0016) and
+     * ChannelData (first two bits 01) to it, and UDP to anything else, are dropped. Inserted in
+     * reverse so they apply in this order.
+     */
+    static String iceChecksDropped(Host node, Host relay) {
+        String from = node.address();
+        String to = relay.address();
+        return String.join("\n",
+                "FORWARD -s " + from + " -p udp ! -d " + to + " -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " ! --dport 3478 -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>24&0xC0=0x40 -j DROP",
+                "FORWARD -s " + from + " -p udp -d " + to + " --dport 3478 -m u32 --u32 0>>22&0x3C@8>>16=0x0016 -j DROP");
+    }
+
+    /** Inserts ({@code -I}) or deletes ({@code -D}) {@code rules} (one per line, without "iptables OP") on {@code gateway}. */
+    static void iptables(Host gateway, String op, String rules) {
+        for (String rule : rules.split("\n")) {
+            List<String> argv = new java.util.ArrayList<>(List.of("iptables", op));
+            argv.addAll(List.of(rule.split(" ")));
+            gateway.execOk(argv.toArray(String[]::new));
+        }
     }
 
     /** The TURN allocations mesh-server on {@code relay} holds (its admin endpoint's JSON list; "user" is the node). */

@@ -36,9 +36,15 @@ import java.util.concurrent.TimeUnit;
  * a TCP and a UDP echo service and a tiny HTTP server there. Commands on stdin, one per line:
  * {@code tcp|udp NODE IP PORT TEXT} opens a stream and prints {@code RESULT ok REPLY} or
  * {@code RESULT fail REASON}; {@code http NODE IP PORT PATH} sends a GET through a stream and prints
- * {@code RESULT ok STATUS BODY}; {@code peers} prints {@code PEERS <json>}.
+ * {@code RESULT ok STATUS BODY}; {@code peers} prints {@code PEERS <json>}. A long-lived TCP stream:
+ * {@code hold NAME NODE IP PORT} opens one and keeps it ({@code RESULT ok held}), {@code say NAME TEXT}
+ * sends TEXT on it and waits for the echo, {@code drop NAME} closes it. {@code metric NAME} prints
+ * {@code METRIC} and the samples of metric NAME in Prometheus text format, separated by " | ".
  *
- * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]
+ * <p>Arguments: NODE OWN_IP TOKEN SERVER[,SERVER...]. System properties
+ * {@code kedge.tunnel.upgradeFirstDelay}, {@code kedge.tunnel.upgradeMaxDelay} and
+ * {@code kedge.tunnel.upgradeDrainTimeout} (seconds) replace the path-upgrade defaults, and
+ * {@code kedge.tunnel.setupTimeout} the setup timeout (15 s).
  */
 public final class TunnelNode {
     /** How long a stream waits for its tunnel: a setup may be offered again (ICE twice, then the TCP relay). */
@@ -56,18 +62,31 @@ public final class TunnelNode {
         List<String> servers = List.of(args[3].split(","));
         startEchoes(own);
         startHttp(node, own);
+        PrometheusRegistry registry = new PrometheusRegistry();
         TunnelService tunnel = new TunnelService(new TunnelService.Settings(node, servers,
                 SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build(),
-                () -> new SignalMessage.Register(node, token, List.of(own.getHostAddress())), 2, 60, 15, true, 0, "edgemesh0"),
-                (protocol, target) -> target.getAddress().equals(own) ? null : target + " is not on node " + node, new PrometheusRegistry());
+                () -> new SignalMessage.Register(node, token, List.of(own.getHostAddress())), 2, 60,
+                Integer.getInteger("kedge.tunnel.setupTimeout", 15), true, 0, "edgemesh0",
+                upgradePolicy()),
+                (protocol, target) -> target.getAddress().equals(own) ? null : target + " is not on node " + node, registry);
         tunnel.start();
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        HeldStreams held = new HeldStreams();
         System.out.println("TUNNEL READY " + node);
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             String[] f = line.strip().split(" ", 5);
-            if (f[0].equals("peers")) {
+            if (f[0].equals("hold") && f.length == 5) {
+                System.out.println("RESULT " + held.hold(tunnel, loops, f[1], f[2], new InetSocketAddress(InetAddress.getByName(f[3]),
+                        Integer.parseInt(f[4]))));
+            } else if (f[0].equals("say") && f.length >= 3) {
+                System.out.println("RESULT " + held.say(f[1], line.strip().split(" ", 3)[2]));
+            } else if (f[0].equals("drop") && f.length == 2) {
+                System.out.println("RESULT " + held.drop(f[1]));
+            } else if (f[0].equals("metric") && f.length == 2) {
+                System.out.println("METRIC " + metric(registry, f[1]));
+            } else if (f[0].equals("peers")) {
                 System.out.println("PEERS " + JSON.writeValueAsString(tunnel.peers()));
             } else if (f[0].equals("registered")) {
                 System.out.println("REGISTERED " + tunnel.connected());
@@ -84,6 +103,86 @@ public final class TunnelNode {
         tunnel.close();
         loops.shutdownGracefully();
         System.exit(0); // the HTTP server's dispatcher is no daemon thread
+    }
+
+    /** The samples of metric {@code name} (lines of the Prometheus text format), joined by " | ". */
+    static String metric(PrometheusRegistry registry, String name) throws java.io.IOException {
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create().write(text, registry.scrape());
+        return String.join(" | ", text.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(name)).toList());
+    }
+
+    /** The path-upgrade policy, with the system properties' seconds in place of the defaults. */
+    static PathUpgradePolicy upgradePolicy() {
+        PathUpgradePolicy d = PathUpgradePolicy.DEFAULT;
+        return new PathUpgradePolicy(true, seconds("kedge.tunnel.upgradeFirstDelay", d.firstDelay()),
+                seconds("kedge.tunnel.upgradeMaxDelay", d.maxDelay()), seconds("kedge.tunnel.upgradeDrainTimeout", d.drainTimeout()));
+    }
+
+    private static java.time.Duration seconds(String property, java.time.Duration fallback) {
+        String v = System.getProperty(property);
+        return v == null ? fallback : java.time.Duration.ofSeconds(Long.parseLong(v));
+    }
+
+    /** Long-lived TCP streams by name: what arrives on each is queued until a {@code say} takes it. */
+    static final class HeldStreams {
+        private final java.util.Map<String, Channel> streams = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.Map<String, java.util.concurrent.BlockingQueue<String>> received = new java.util.concurrent.ConcurrentHashMap<>();
+
+        String hold(TunnelService tunnel, EventLoopGroup loops, String name, String node, InetSocketAddress target) {
+            try {
+                Channel ch = tunnel.open(node, target, Protocol.TCP, loops.next()).get(OPEN_SECONDS, TimeUnit.SECONDS);
+                java.util.concurrent.BlockingQueue<String> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+                ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                        queue.add(msg.toString(StandardCharsets.UTF_8));
+                    }
+                });
+                ch.config().setAutoRead(true);
+                ch.read();
+                streams.put(name, ch);
+                received.put(name, queue);
+                return "ok held";
+            } catch (Exception e) {
+                return "fail " + e;
+            }
+        }
+
+        String say(String name, String text) {
+            Channel ch = streams.get(name);
+            if (ch == null) {
+                return "fail no stream " + name;
+            }
+            if (!ch.isActive()) {
+                return "fail stream " + name + " closed";
+            }
+            try {
+                ch.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)).sync();
+                StringBuilder got = new StringBuilder();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (got.length() < text.length()) {
+                    String part = received.get(name).poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    if (part == null) {
+                        return "fail no echo on " + name + " after " + got.length() + " bytes (active " + ch.isActive() + ")";
+                    }
+                    got.append(part);
+                }
+                return "ok " + got;
+            } catch (Exception e) {
+                return "fail " + e;
+            }
+        }
+
+        String drop(String name) {
+            Channel ch = streams.remove(name);
+            received.remove(name);
+            if (ch == null) {
+                return "fail no stream " + name;
+            }
+            ch.close().syncUninterruptibly();
+            return "ok dropped";
+        }
     }
 
     static String exchange(TunnelService tunnel, EventLoopGroup loops, String node, InetSocketAddress target, Protocol protocol, String text) {

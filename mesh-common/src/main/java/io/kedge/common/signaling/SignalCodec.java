@@ -70,8 +70,8 @@ public final class SignalCodec {
             name("to", d.to());
             optional("from", d.from());
             field("session", d.session());
-            require(SignalMessage.Description.OFFER.equals(d.kind()) || SignalMessage.Description.ANSWER.equals(d.kind()),
-                    "kind must be offer or answer, got " + d.kind());
+            require(d.kind() != null && SignalMessage.Description.KINDS.contains(d.kind()),
+                    "kind must be offer, answer, upgrade-offer or upgrade-answer, got " + d.kind());
             field("ufrag", d.ufrag());
             field("pwd", d.pwd());
             optional("fingerprint", d.fingerprint());

@@ -56,11 +56,18 @@ public sealed interface SignalMessage {
      * An ICE offer ({@code kind} "offer") or answer ("answer") for session {@code session}: the ICE
      * username fragment and password, the candidates gathered so far (SDP a=candidate syntax) and
      * the SHA-256 fingerprint of the certificate the sender's transport will present.
+     *
+     * <p>"upgrade-offer" and "upgrade-answer" carry a second ICE negotiation for the open tunnel
+     * {@code session} (one that runs over a relay looking for a direct path): the tunnel stays as it
+     * is until that negotiation succeeds. An agent that does not know these kinds ignores them.
      */
     record Description(String from, String to, String session, String kind, String ufrag, String pwd, List<String> candidates,
                        String fingerprint) implements SignalMessage {
         public static final String OFFER = "offer";
         public static final String ANSWER = "answer";
+        public static final String UPGRADE_OFFER = "upgrade-offer";
+        public static final String UPGRADE_ANSWER = "upgrade-answer";
+        public static final java.util.Set<String> KINDS = java.util.Set.of(OFFER, ANSWER, UPGRADE_OFFER, UPGRADE_ANSWER);
 
         public Description {
             candidates = candidates == null ? List.of() : List.copyOf(candidates);

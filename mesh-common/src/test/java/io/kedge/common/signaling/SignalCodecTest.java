@@ -17,6 +17,9 @@ class SignalCodecTest {
                         new SignalMessage.RelayCredentials("1700000000:edge-1", "pw", 1700000000L, List.of("turn:203.0.113.1:3478?transport=udp"))),
                 new SignalMessage.Description("a", "b", "s1", SignalMessage.Description.OFFER, "uf", "pw",
                         List.of("candidate:1 1 udp 2130706431 192.0.2.10 5000 typ host"), "sha-256 AB:CD"),
+                new SignalMessage.Description("a", "b", "s1", SignalMessage.Description.UPGRADE_OFFER, "uf2", "pw2",
+                        List.of("candidate:1 1 udp 2130706431 192.0.2.10 5002 typ host"), "sha-256 AB:CD"),
+                new SignalMessage.Description("b", "a", "s1", SignalMessage.Description.UPGRADE_ANSWER, "uf3", "pw3", List.of(), "sha-256 EF"),
                 new SignalMessage.Candidate("a", "b", "s1", "candidate:2 1 udp 1 203.0.113.1 50000 typ relay"),
                 new SignalMessage.Bye("a", "b", "s1", "idle"),
                 new SignalMessage.Keepalive(7),
@@ -49,7 +52,7 @@ class SignalCodecTest {
         assertThatThrownBy(() -> decode("{\"type\":\"register\"}")).hasMessageContaining("node is missing");
         assertThatThrownBy(() -> decode("{\"type\":\"register\",\"node\":\"a b\"}")).hasMessageContaining("printable");
         assertThatThrownBy(() -> decode("{\"type\":\"description\",\"to\":\"b\",\"session\":\"s\",\"kind\":\"x\",\"ufrag\":\"u\",\"pwd\":\"p\"}"))
-                .hasMessageContaining("kind must be offer or answer");
+                .hasMessageContaining("kind must be offer, answer, upgrade-offer or upgrade-answer");
         String many = "\"c\",".repeat(65);
         assertThatThrownBy(() -> decode("{\"type\":\"register\",\"node\":\"n\",\"addresses\":[" + many + "\"c\"]}"))
                 .hasMessageContaining("more than 64");
