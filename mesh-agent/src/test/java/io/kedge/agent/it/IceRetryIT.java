@@ -33,9 +33,7 @@ class IceRetryIT {
     static void start(Topology topo) throws IOException {
         topology = topo;
         tunnel.startMeshServer(topo.host("relay"));
-        List<HostProcess> started = List.of(tunnel.start(topo.host("p1"), "tunnel-p1"), tunnel.start(topo.host("p2"), "tunnel-p2"),
-                tunnel.start(topo.host("p3"), "tunnel-p3"));
-        started.forEach(tunnel::awaitReady);
+        tunnel.startAll(topo, List.of("p1", "p2", "p3"));
     }
 
     @Test

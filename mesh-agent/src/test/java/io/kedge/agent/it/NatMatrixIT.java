@@ -3,7 +3,6 @@ package io.kedge.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kedge.topo.junit.WithTopology;
-import io.kedge.topo.live.HostProcess;
 import io.kedge.topo.live.Topology;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -60,15 +59,13 @@ class NatMatrixIT {
     @BeforeAll
     static void start(Topology topo) throws IOException {
         tunnel.startMeshServer(topo.host("relay"));
-        List<HostProcess> started = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (Site site : Site.values()) {
-            for (int i = 1; i <= 2; i++) {
-                String name = site.prefix + i;
-                started.add(tunnel.start(topo.host(name), "tunnel-" + name));
-            }
+            names.add(site.prefix + 1);
+            names.add(site.prefix + 2);
         }
-        started.add(tunnel.start(topo.host("u3"), "tunnel-u3"));
-        started.forEach(tunnel::awaitReady);
+        names.add("u3");
+        tunnel.startAll(topo, names);
     }
 
     static String expectedPath(Site a, Site b) {

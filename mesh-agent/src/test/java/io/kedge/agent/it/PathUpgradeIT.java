@@ -38,9 +38,7 @@ class PathUpgradeIT {
         tunnel.nodeOptions("-Dkedge.tunnel.upgradeFirstDelay=2", "-Dkedge.tunnel.upgradeMaxDelay=4",
                 "-Dkedge.tunnel.upgradeDrainTimeout=120", "-Dkedge.tunnel.setupTimeout=40");
         tunnel.startMeshServer(topo.host("relay"));
-        List<HostProcess> started = List.of(tunnel.start(topo.host("p1"), "tunnel-p1"), tunnel.start(topo.host("n1"), "tunnel-n1"),
-                tunnel.start(topo.host("p2"), "tunnel-p2"), tunnel.start(topo.host("n2"), "tunnel-n2"));
-        started.forEach(tunnel::awaitReady);
+        tunnel.startAll(topo, List.of("p1", "n1", "p2", "n2"));
     }
 
     /** UDP between p1 and n1 dropped both ways: ICE meets through the relay's UDP allocations. */

@@ -3,7 +3,6 @@ package io.kedge.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kedge.topo.junit.WithTopology;
-import io.kedge.topo.live.HostProcess;
 import io.kedge.topo.live.Topology;
 import java.io.IOException;
 import java.util.List;
@@ -22,12 +21,7 @@ class TunnelIT {
     @BeforeAll
     static void start(Topology topo) throws IOException {
         tunnel.startMeshServer(topo.host("relay"));
-        for (String name : List.of("p1", "p2", "r1", "s1")) {
-            tunnel.start(topo.host(name), "tunnel-" + name);
-        }
-        for (HostProcess p : tunnel.nodes.values()) {
-            tunnel.awaitReady(p);
-        }
+        tunnel.startAll(topo, List.of("p1", "p2", "r1", "s1"));
     }
 
     @Test

@@ -92,6 +92,12 @@ final class TunnelNodes {
         p.awaitLine(Pattern.compile("TUNNEL READY"), Duration.ofSeconds(90));
     }
 
+    /** Starts the node process on each named host of {@code topo} (log label tunnel-NAME), then waits until all are ready. */
+    void startAll(io.kedge.topo.live.Topology topo, List<String> names) {
+        List<HostProcess> started = names.stream().map(name -> start(topo.host(name), "tunnel-" + name)).toList();
+        started.forEach(this::awaitReady);
+    }
+
     String command(String from, String line, String answerPrefix) throws IOException {
         HostProcess p = nodes.get(from);
         long mark = p.mark();
