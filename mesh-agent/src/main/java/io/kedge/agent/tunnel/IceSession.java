@@ -109,7 +109,7 @@ final class IceSession implements AutoCloseable {
         } else if (remote.getType() == CandidateType.RELAYED_CANDIDATE) {
             path = PathKind.RELAYED;
             via = remote.getTransportAddress().getHostAddress();
-        } else if (local.getType() == CandidateType.HOST_CANDIDATE && remote.getType() == CandidateType.HOST_CANDIDATE
+        } else if (atOwnAddress(local, component.getLocalCandidates()) && atOwnAddress(remote, component.getRemoteCandidates())
                 && (sameSubnet(local.getTransportAddress().getAddress(), remote.getTransportAddress().getAddress())
                 || (Boolean.FALSE.equals(behindNat(component.getLocalCandidates()))
                 && Boolean.FALSE.equals(behindNat(component.getRemoteCandidates()))))) {
@@ -123,6 +123,28 @@ final class IceSession implements AutoCloseable {
         @SuppressWarnings("deprecation") // the pair's own socket: the supported way without a component socket
         org.ice4j.socket.IceSocketWrapper socket = pair.getIceSocketWrapper();
         return new Selected(socket.getUDPSocket(), remote.getTransportAddress(), path, via);
+    }
+
+    /**
+     * Whether {@code c} is at one of its side's own host addresses: a host candidate, or a
+     * peer-reflexive one whose IP is a host address of that side (a node that masquerades its pods'
+     * traffic sends some checks from its own address on another port; no NAT between the nodes
+     * rewrote it).
+     */
+    static boolean atOwnAddress(org.ice4j.ice.Candidate<?> c, List<? extends org.ice4j.ice.Candidate<?>> side) {
+        if (c.getType() == CandidateType.HOST_CANDIDATE) {
+            return true;
+        }
+        if (c.getType() != CandidateType.PEER_REFLEXIVE_CANDIDATE) {
+            return false;
+        }
+        for (org.ice4j.ice.Candidate<?> other : side) {
+            if (other.getType() == CandidateType.HOST_CANDIDATE
+                    && other.getTransportAddress().getAddress().equals(c.getTransportAddress().getAddress())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
