@@ -12,6 +12,7 @@ import io.kedge.common.kubeapi.WriteOptions;
 import io.kedge.common.kubeedge.Message;
 import io.kedge.common.kubeedge.MessageCodec;
 import io.kedge.edge.join.EdgeCredentials;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -114,6 +115,16 @@ class CloudHubBadInputTest {
         return client.connect(recorder, uri, request).get(10, TimeUnit.SECONDS);
     }
 
+    double disconnects(String code) {
+        for (var m : cloud.metrics().scrape()) {
+            if (m instanceof CounterSnapshot c && c.getMetadata().getName().equals("kedge_cloudhub_disconnects")) {
+                return c.getDataPoints().stream().filter(d -> code.equals(d.getLabels().get("code")))
+                        .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+            }
+        }
+        return 0;
+    }
+
     static int upgradeStatus(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof UpgradeException u) {
@@ -159,7 +170,11 @@ class CloudHubBadInputTest {
         Recorder oversized = new Recorder();
         connect(e1, "e1", null, oversized).sendText("x".repeat(9 * 1024 * 1024), Callback.NOOP);
         await().atMost(Duration.ofSeconds(20)).until(() -> oversized.closeCode.get() != 0);
-        assertThat(oversized.closeCode.get()).isEqualTo(1009);
+        // The hub closes with 1009 as soon as it reads the frame's length; the client, still writing the
+        // 9 MiB, may see its connection reset before that close frame arrives (1006). The hub's own
+        // record of the close is what this asserts.
+        assertThat(oversized.closeCode.get()).isIn(1009, 1006);
+        await().atMost(Duration.ofSeconds(10)).until(() -> disconnects("1009") == 1);
 
         // a well-formed message the cloud does not serve gets an error reply, and the session stays
         Recorder query = new Recorder();

@@ -56,6 +56,7 @@ public final class CloudHub implements AutoCloseable {
     final Counter refusals;
     final Counter badFrames;
     final Counter received;
+    final Counter disconnects;
 
     public CloudHub(Settings settings, KeyStore serverKeys, char[] password, CertificateAuthority ca, SyncController sync,
                     NodeLifecycle lifecycle, Clock clock, PrometheusRegistry metrics) throws Exception {
@@ -69,6 +70,8 @@ public final class CloudHub implements AutoCloseable {
                 .register(metrics);
         received = Counter.builder().name("kedge_cloudhub_messages_received_total").help("Messages received from edge nodes, by operation")
                 .labelNames("operation").register(metrics);
+        disconnects = Counter.builder().name("kedge_cloudhub_disconnects_total").help("Sessions that ended, by WebSocket close code")
+                .labelNames("code").register(metrics);
         GaugeWithCallback.builder().name("kedge_cloudhub_sessions").help("Edge nodes connected to CloudHub")
                 .callback(cb -> cb.call(sessions.size())).register(metrics);
 
@@ -142,6 +145,7 @@ public final class CloudHub implements AutoCloseable {
     }
 
     void closed(NodeSession session, int code, String reason) {
+        disconnects.labelValues(Integer.toString(code)).inc();
         if (sessions.remove(session.node(), session)) {
             sync.detach(session.node(), session);
             log.info("node {} disconnected ({} {})", session.node(), code, reason);
