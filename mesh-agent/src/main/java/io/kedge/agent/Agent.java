@@ -17,6 +17,7 @@ import io.kedge.agent.rules.ServiceRulesManager;
 import io.kedge.iptables.backend.BackendMode;
 import io.kedge.iptables.backend.Backends;
 import io.kedge.agent.tunnel.CatalogTargets;
+import io.kedge.agent.tunnel.InterfaceExclusions;
 import io.kedge.agent.tunnel.PathUpgradePolicy;
 import io.kedge.agent.tunnel.SignalingTls;
 import io.kedge.agent.tunnel.Tunnel;
@@ -152,7 +153,8 @@ public final class Agent implements AutoCloseable {
                 () -> new SignalMessage.Register(nodeName, token, ownAddresses()), t.heartbeatPeriod(), t.idleTimeout(),
                 t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName(),
                 new PathUpgradePolicy(t.pathUpgrade().enable(), Duration.ofSeconds(t.pathUpgrade().firstDelay()),
-                        Duration.ofSeconds(t.pathUpgrade().maxDelay()), Duration.ofSeconds(t.pathUpgrade().drainTimeout()))),
+                        Duration.ofSeconds(t.pathUpgrade().maxDelay()), Duration.ofSeconds(t.pathUpgrade().drainTimeout())),
+                InterfaceExclusions.of(t.excludeInterfaces())),
                 new CatalogTargets(nodeName, store::current), metrics);
         service.start();
         stopOrder.push(service);

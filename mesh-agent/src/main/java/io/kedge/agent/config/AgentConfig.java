@@ -2,6 +2,7 @@ package io.kedge.agent.config;
 
 import static io.kedge.common.config.ConfigException.require;
 
+import io.kedge.agent.tunnel.InterfaceExclusions;
 import io.kedge.common.config.ConfigException;
 import io.kedge.common.config.YamlConfig;
 import java.nio.file.Path;
@@ -90,13 +91,15 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
      * its identity to them (node certificate {@code certFile}/{@code keyFile} with the cluster CA
      * {@code caFile}, or the shared {@code joinToken}/{@code joinTokenFile}), and how long an
      * unused tunnel stays open ({@code idleTimeout}, seconds); how a tunnel over a relay looks for a
-     * direct path ({@code pathUpgrade}).
+     * direct path ({@code pathUpgrade}); which network interfaces never offer ICE host candidates
+     * ({@code excludeInterfaces}, name patterns with * and ?; default: common container, overlay
+     * and VM bridges, see {@link InterfaceExclusions#DEFAULT_PATTERNS}; the mesh bridge always).
      */
     public record EdgeTunnel(Boolean enable, Integer listenPort, Boolean enableHolePunch, Integer heartbeatPeriod, List<String> meshServers,
                              String caFile, String certFile, String keyFile, String joinToken, String joinTokenFile, Integer idleTimeout,
-                             Integer setupTimeout, PathUpgrade pathUpgrade) {
+                             Integer setupTimeout, PathUpgrade pathUpgrade, List<String> excludeInterfaces) {
         public static final EdgeTunnel DEFAULT = new EdgeTunnel(null, null, null, null, null, null, null, null, null, null, null, null,
-                null);
+                null, null);
 
         public EdgeTunnel {
             meshServers = meshServers == null ? List.of() : List.copyOf(meshServers);
@@ -111,6 +114,12 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
             require(idleTimeout >= 5 && idleTimeout <= 86400, "idleTimeout", idleTimeout, "must be between 5 and 86400 seconds");
             setupTimeout = setupTimeout == null ? 15 : setupTimeout;
             pathUpgrade = pathUpgrade == null ? PathUpgrade.DEFAULT : pathUpgrade;
+            excludeInterfaces = excludeInterfaces == null ? InterfaceExclusions.DEFAULT_PATTERNS : List.copyOf(excludeInterfaces);
+            for (int i = 0; i < excludeInterfaces.size(); i++) {
+                String pattern = excludeInterfaces.get(i);
+                String problem = InterfaceExclusions.problem(pattern);
+                require(problem == null, "excludeInterfaces[" + i + "]", pattern, problem);
+            }
             require(setupTimeout >= 1 && setupTimeout <= 120, "setupTimeout", setupTimeout, "must be between 1 and 120 seconds");
             for (int i = 0; i < meshServers.size(); i++) {
                 String server = meshServers.get(i);

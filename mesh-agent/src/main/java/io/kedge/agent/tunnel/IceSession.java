@@ -41,16 +41,16 @@ final class IceSession implements AutoCloseable {
     private final IceMediaStream stream;
     private final Component component;
     private final CompletableFuture<Selected> selected = new CompletableFuture<>();
-
-    IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port) throws IOException {
-        this(controlling, relays, holePunch, port, true);
-    }
+    private final InterfaceExclusions exclusions;
 
     /**
-     * @param allocate whether to hold TURN allocations for relayed candidates; a session looking only
-     *                 for a direct path (a path upgrade) gathers host and server-reflexive ones
+     * @param allocate   whether to hold TURN allocations for relayed candidates; a session looking only
+     *                   for a direct path (a path upgrade) gathers host and server-reflexive ones
+     * @param exclusions interfaces whose host candidates are not offered to the peer
      */
-    IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port, boolean allocate) throws IOException {
+    IceSession(boolean controlling, List<RelayServer> relays, boolean holePunch, int port, boolean allocate, InterfaceExclusions exclusions)
+            throws IOException {
+        this.exclusions = exclusions;
         agent = new Agent();
         agent.setControlling(controlling);
         agent.setTrickling(false);
@@ -246,9 +246,18 @@ final class IceSession implements AutoCloseable {
         return agent.getLocalPassword();
     }
 
+    /** Everything gathered, offered or not. */
+    List<LocalCandidate> localCandidates() {
+        return component.getLocalCandidates();
+    }
+
+    /** What this side offers the peer: its candidates but host ones on interfaces excluded now. */
     List<String> candidates() {
         List<String> out = new ArrayList<>();
         for (LocalCandidate c : component.getLocalCandidates()) {
+            if (c.getType() == CandidateType.HOST_CANDIDATE && exclusions.excludesAddress(c.getTransportAddress().getAddress())) {
+                continue;
+            }
             out.add(IceCandidates.format(c));
         }
         return out;

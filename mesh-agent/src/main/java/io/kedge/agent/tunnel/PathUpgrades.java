@@ -82,6 +82,7 @@ final class PathUpgrades {
     private final String nodeName;
     private final String fingerprint;
     private final boolean holePunch;
+    private final InterfaceExclusions exclusions;
     private final int setupTimeoutSeconds;
     private final int heartbeatSeconds;
 
@@ -95,6 +96,7 @@ final class PathUpgrades {
         this.nodeName = settings.nodeName();
         this.fingerprint = fingerprint;
         this.holePunch = settings.holePunch();
+        this.exclusions = settings.iceExclusions();
         this.setupTimeoutSeconds = settings.setupTimeoutSeconds();
         this.heartbeatSeconds = settings.heartbeatSeconds();
     }
@@ -162,7 +164,7 @@ final class PathUpgrades {
         try {
             // Whether UDP leaves this site was settled at setup (noDirectPath): without relayed
             // candidates, a routed host's gathering looks the same as a UDP-blocked one's.
-            attempt = new Attempt(link, new IceSession(true, via.relays(), holePunch, 0, false));
+            attempt = new Attempt(link, new IceSession(true, via.relays(), holePunch, 0, false, exclusions));
             begin(attempt, via, SignalMessage.Description.UPGRADE_OFFER);
         } catch (Exception e) {
             if (attempt != null) {
@@ -269,7 +271,7 @@ final class PathUpgrades {
                 metrics.upgrade("declined");
                 return;
             }
-            attempt = new Attempt(link, new IceSession(false, via.relays(), holePunch, 0, false));
+            attempt = new Attempt(link, new IceSession(false, via.relays(), holePunch, 0, false, exclusions));
             if (begin(attempt, via, SignalMessage.Description.UPGRADE_ANSWER)) {
                 connect(attempt, offer);
             }

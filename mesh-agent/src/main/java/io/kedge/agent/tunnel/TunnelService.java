@@ -64,9 +64,18 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     /** What the service needs to run. */
     public record Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
                            int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
-                           String meshBridgeDevice, PathUpgradePolicy pathUpgrades) {
+                           String meshBridgeDevice, PathUpgradePolicy pathUpgrades, InterfaceExclusions iceExclusions) {
         public Settings {
             pathUpgrades = pathUpgrades == null ? PathUpgradePolicy.DEFAULT : pathUpgrades;
+            iceExclusions = iceExclusions == null ? InterfaceExclusions.of(InterfaceExclusions.DEFAULT_PATTERNS) : iceExclusions;
+        }
+
+        /** Settings with the default interface exclusions. */
+        public Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
+                        int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
+                        String meshBridgeDevice, PathUpgradePolicy pathUpgrades) {
+            this(nodeName, meshServers, signalingTls, registration, heartbeatSeconds, idleTimeoutSeconds, setupTimeoutSeconds, holePunch,
+                    listenPort, meshBridgeDevice, pathUpgrades, null);
         }
 
         /** Settings with the default path-upgrade policy. */
@@ -74,7 +83,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                         int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
                         String meshBridgeDevice) {
             this(nodeName, meshServers, signalingTls, registration, heartbeatSeconds, idleTimeoutSeconds, setupTimeoutSeconds, holePunch,
-                    listenPort, meshBridgeDevice, PathUpgradePolicy.DEFAULT);
+                    listenPort, meshBridgeDevice, PathUpgradePolicy.DEFAULT, null);
         }
     }
 
@@ -106,7 +115,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private volatile boolean closed;
 
     public TunnelService(Settings settings, LocalTargets localTargets, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
-        IceDefaults.apply(settings.meshBridgeDevice());
+        IceDefaults.apply(settings.meshBridgeDevice(), settings.iceExclusions());
         this.settings = settings;
         this.localTargets = localTargets;
         this.metrics = new TunnelMetrics(registry);
@@ -265,7 +274,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         Long until = udpUnansweredUntil.get(via);
         boolean knownBlocked = until != null && System.nanoTime() - until < 0 && offersTcpRelay(via);
         IceSession ice = new IceSession(controlling, knownBlocked ? List.of() : via.relays(), settings.holePunch() && !knownBlocked,
-                settings.listenPort());
+                settings.listenPort(), true, settings.iceExclusions());
         if (!knownBlocked && via.relays().stream().anyMatch(r -> r.transport().equals("udp"))) {
             if (ice.reachesRelaysOverUdp()) {
                 udpUnansweredUntil.remove(via);
