@@ -111,6 +111,12 @@ public final class Dialer {
             // Like a direct dial: TCP waits for the caller to start reading, UDP reads at once.
             ch.config().setAutoRead(false);
             ch.pipeline().addLast(handler);
+            if (!ch.isActive()) {
+                // Closed before the hand-over (the peer agent refused or the tunnel went down): the
+                // handler would never see it end, and the caller's client would wait for nothing.
+                result.tryFailure(new java.io.IOException("tunnel stream to " + upstream + " closed before use"));
+                return;
+            }
             if (protocol == Protocol.UDP) {
                 ch.config().setAutoRead(true);
             }

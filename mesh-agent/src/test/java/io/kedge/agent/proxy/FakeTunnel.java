@@ -55,7 +55,31 @@ final class FakeTunnel implements Tunnel, AutoCloseable {
     private final EventLoopGroup local = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     private final EventLoopGroup remote = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final LocalAddress address = new LocalAddress("fake-tunnel-" + IDS.incrementAndGet());
-    private final Map<LocalAddress, Opened> pending = new ConcurrentHashMap<>();
+    private final Map<LocalAddress, Pending> pending = new ConcurrentHashMap<>();
+
+    private record Pending(Opened what, Promise<Void> reading) {
+    }
+
+    /** Completes {@code reading} when the proxy first reads the stream (UDP streams count as read at once). */
+    private static final class FirstRead extends io.netty.channel.ChannelDuplexHandler {
+        private final Promise<Void> reading;
+
+        FirstRead(Promise<Void> reading) {
+            this.reading = reading;
+        }
+
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            reading.trySuccess(null);
+            ctx.read();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            reading.trySuccess(null);
+            ctx.fireChannelInactive();
+        }
+    }
     private final Channel server;
     final List<Opened> opened = new CopyOnWriteArrayList<>();
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint ignored =
@@ -81,8 +105,11 @@ final class FakeTunnel implements Tunnel, AutoCloseable {
                 .childHandler(new ChannelInitializer<LocalChannel>() {
                     @Override
                     protected void initChannel(LocalChannel stream) {
-                        Opened what = pending.remove((LocalAddress) stream.remoteAddress());
-                        dialFor(stream, what);
+                        Pending p = pending.remove((LocalAddress) stream.remoteAddress());
+                        // TCP: the remote end dials once the proxy reads the stream. A QUIC stream keeps
+                        // what arrives (and its end) until read; a local channel drops unread data
+                        // when its peer closes, so a fast target must not answer and close earlier.
+                        p.reading().addListener(f -> dialFor(stream, p.what()));
                     }
                 }).bind(address).sync().channel();
     }
@@ -96,12 +123,16 @@ final class FakeTunnel implements Tunnel, AutoCloseable {
     public Future<Channel> open(String nodeName, InetSocketAddress target, Protocol protocol, EventLoop loop) {
         LocalAddress self = new LocalAddress("fake-stream-" + IDS.incrementAndGet());
         Opened what = new Opened(nodeName, target, protocol);
-        pending.put(self, what);
+        Promise<Void> reading = local.next().newPromise();
+        if (protocol == Protocol.UDP) {
+            reading.setSuccess(null);
+        }
+        pending.put(self, new Pending(what, reading));
         opened.add(what);
         Promise<Channel> result = loop.newPromise();
         ChannelFuture connect = new Bootstrap().group(local).channel(LocalChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(protocol == Protocol.UDP ? new DatagramFraming() : new ChannelInboundHandlerAdapter())
+                .handler(protocol == Protocol.UDP ? new DatagramFraming() : new FirstRead(reading))
                 .connect(address, self);
         connect.addListener(f -> {
             if (f.isSuccess()) {

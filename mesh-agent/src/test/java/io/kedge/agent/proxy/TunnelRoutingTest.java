@@ -63,6 +63,38 @@ class TunnelRoutingTest {
     }
 
     @Test
+    void aTunnelStreamClosedBeforeTheHandOverEndsTheClientConnection() throws Exception {
+        TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.NAME));
+        // The peer agent refused or the tunnel went down between opening the stream and handing it over.
+        io.kedge.agent.tunnel.Tunnel closing = new io.kedge.agent.tunnel.Tunnel() {
+            @Override
+            public boolean serves(String nodeName) {
+                return true;
+            }
+
+            @Override
+            public io.netty.util.concurrent.Future<io.netty.channel.Channel> open(String nodeName, InetSocketAddress target,
+                                                                                 Protocol protocol, io.netty.channel.EventLoop loop) {
+                io.netty.channel.embedded.EmbeddedChannel stream = new io.netty.channel.embedded.EmbeddedChannel();
+                stream.close();
+                return loop.newSucceededFuture(stream);
+            }
+        };
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), closing));
+        h.reconcile(new TestCatalogs().put(service("gone", tcp("", 80)), endpoint(there.ip(), "node-b", "", there.port())).build());
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(10_000);
+            s.connect(h.address("gone", "", Protocol.TCP));
+            // Reset (no endpoint could be reached) or an orderly end; never a client left waiting.
+            try {
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+            } catch (java.net.SocketException reset) {
+                assertThat(reset).hasMessageContaining("reset");
+            }
+        }
+    }
+
+    @Test
     void bulkDataCrossesTheTunnelIntact() throws Exception {
         TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.ECHO));
         FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
