@@ -775,6 +775,9 @@ final class ApiHandler extends Handler.Abstract {
         } else {
             log.debug("{} {}: {} {}", call.request.getMethod(), call.request.getHttpURI().getPathQuery(), e.code(), e.getMessage());
         }
+        if (!bodies.discardRest(call.request)) {
+            call.response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
         try {
             send(call, e.code(), "application/json", KubeObjects.JSON.writeValueAsBytes(e.toStatus()));
         } catch (JsonProcessingException impossible) {

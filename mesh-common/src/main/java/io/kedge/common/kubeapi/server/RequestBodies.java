@@ -101,18 +101,46 @@ final class RequestBodies {
      * so that closing the connection does not reset it before the client has read the 413.
      */
     private ApiException tooLarge(InputStream in) {
+        drain(in);
+        return tooLarge();
+    }
+
+    /**
+     * Reads and drops what is left of a request's body before an error answer, so that the connection
+     * stays usable: a server that answers with part of the body unread ends up closing the connection
+     * after the answer, and a client that already reused it for its next request sees it drop.
+     *
+     * @return whether the body's end was reached (false: the connection should close after the answer)
+     */
+    boolean discardRest(Request request) {
+        if (request.getLength() == 0) {
+            return true;
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            return drain(in);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Reads {@code in} to its end, up to a bound; whether the end was reached. */
+    private boolean drain(InputStream in) {
         byte[] scratch = new byte[16 * 1024];
         long drained = 0;
         long bound = Math.max(4 * maxBytes, 1 << 20);
         try {
             int n;
-            while (drained < bound && (n = in.read(scratch)) >= 0) {
+            while (drained < bound) {
+                n = in.read(scratch);
+                if (n < 0) {
+                    return true;
+                }
                 drained += n;
             }
         } catch (IOException ignored) {
-            // the client went away; the 413 is then moot
+            // the client went away; the answer is then moot
         }
-        return tooLarge();
+        return false;
     }
 
     private ApiException tooLarge() {

@@ -231,6 +231,36 @@ class KubeApiServerTest {
     }
 
     @Test
+    void aRequestRefusedBeforeItsBodyArrivedLeavesTheConnectionUsable() throws Exception {
+        URI uri = URI.create(base);
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            // Refused on its Content-Type alone (415), while its body is still on the way.
+            out.write(("PATCH /api/v1/namespaces/default/services/web HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300);
+            out.write("{}".getBytes(StandardCharsets.US_ASCII));
+            out.write("GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            StringBuilder seen = new StringBuilder();
+            byte[] buf = new byte[8192];
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!seen.toString().contains("NamespaceList") && System.nanoTime() < deadline) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    break;
+                }
+                seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+            }
+            assertThat(seen.toString()).startsWith("HTTP/1.1 415").contains("HTTP/1.1 200").contains("NamespaceList")
+                    .doesNotContainIgnoringCase("connection: close");
+        }
+    }
+
+    @Test
     void malformedBodiesAreRefusedAndChangeNothing() throws Exception {
         post("/api/v1/namespaces/default/services", SERVICE);
         JsonNode before = get("/api/v1/services").body().path("items");
