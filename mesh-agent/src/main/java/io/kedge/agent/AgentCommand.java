@@ -66,6 +66,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        NettyBuffers.useAgentDefaults();
         Cli.main(new AgentCommand(), args);
     }
 }

@@ -54,13 +54,33 @@ public final class UpstreamConnector {
      */
     public Future<Connected> connect(Supplier<Route> route, String clientIp, String hashKey, EventLoop loop, PortMetrics metrics,
                                      Function<Upstream, Future<Channel>> open) {
+        return connect(route, clientIp, hashKey, loop, metrics, open, null);
+    }
+
+    /**
+     * As {@link #connect(Supplier, String, String, EventLoop, PortMetrics, Function)}, with the first
+     * attempt going to {@code firstChoice} when the caller has already asked the policy (see
+     * {@link #firstChoice}); null to ask it here.
+     */
+    public Future<Connected> connect(Supplier<Route> route, String clientIp, String hashKey, EventLoop loop, PortMetrics metrics,
+                                     Function<Upstream, Future<Channel>> open, Upstream firstChoice) {
         Attempts attempts = new Attempts(route, clientIp, hashKey, loop, metrics, open);
+        attempts.firstChoice = firstChoice;
         if (loop.inEventLoop()) {
             attempts.next();
         } else {
             loop.execute(attempts::next);
         }
         return attempts.promise;
+    }
+
+    /**
+     * The policy's choice for a first attempt, or null when the route has no endpoint. A caller
+     * that can use the choice at once (an idle pooled connection to it) skips {@link #connect}'s
+     * bookkeeping; otherwise it passes the choice on, so the policy is asked once per request.
+     */
+    public static Upstream firstChoice(Route route, String clientIp, String hashKey) {
+        return route.upstreams().isEmpty() ? null : route.balancer().pick(clientIp, hashKey, NOTHING_TRIED);
     }
 
     private final class Attempts {
@@ -71,6 +91,7 @@ public final class UpstreamConnector {
         final PortMetrics metrics;
         final Function<Upstream, Future<Channel>> open;
         final Promise<Connected> promise;
+        Upstream firstChoice;
         Set<Upstream> tried;
         int attempt;
         int round;
@@ -102,7 +123,8 @@ public final class UpstreamConnector {
                 promise.tryFailure(new NoEndpointException(r.label()));
                 return;
             }
-            Upstream chosen = r.balancer().pick(clientIp, hashKey, tried == null ? NOTHING_TRIED : tried::contains);
+            Upstream chosen = firstChoice != null && attempt == 0 && r.upstreams().contains(firstChoice) ? firstChoice
+                    : r.balancer().pick(clientIp, hashKey, tried == null ? NOTHING_TRIED : tried::contains);
             long delay = 0;
             if (chosen == null) {
                 // Everything has failed once: start another round after a pause.

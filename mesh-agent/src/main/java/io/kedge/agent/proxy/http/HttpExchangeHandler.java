@@ -1,7 +1,9 @@
 package io.kedge.agent.proxy.http;
 
 import io.kedge.agent.proxy.PortMetrics;
+import io.kedge.agent.proxy.Route;
 import io.kedge.agent.proxy.Upstream;
+import io.kedge.agent.proxy.UpstreamConnector;
 import io.kedge.agent.proxy.UpstreamConnector.Connected;
 import io.kedge.agent.proxy.UpstreamConnector.NoEndpointException;
 import io.kedge.agent.proxy.tcp.RelayHandler;
@@ -21,6 +23,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +48,9 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private String clientIp;
     private UpstreamPool pool;
+    // What the connector asks for on a slow path (no idle pooled connection), made once per connection.
+    private Supplier<Route> routeSupplier;
+    private Function<Upstream, Future<Channel>> acquire;
     // Pull-style flow control: whether the handler is ready for the next decoded message, and
     // the messages that came while it was not (bounded: reading is paused as soon as one waits).
     private boolean wantMessage;
@@ -229,7 +236,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         metrics.activeRequests.inc();
         try {
             method = req.method;
-            target = req.target;
+            // Only the debug log lines name the target: no string per request otherwise.
+            target = log.isDebugEnabled() ? req.target() : null;
             clientHttp11 = req.http11;
             clientKeepAlive = req.keepAlive;
             upgrade = req.upgrade;
@@ -245,8 +253,19 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void connect() {
-        Future<Connected> attempt = listener.context().connector().connect(listener::route, clientIp, hashKey,
-                ctx.channel().eventLoop(), metrics, pool::acquire);
+        Upstream choice = UpstreamConnector.firstChoice(listener.route(), clientIp, hashKey);
+        Channel reused = choice == null ? null : pool.pollIdle(choice);
+        if (reused != null) {
+            // The usual case: an idle pooled connection to the policy's choice, on this loop.
+            connected(reused, choice);
+            return;
+        }
+        if (routeSupplier == null) {
+            routeSupplier = listener::route;
+            acquire = pool::acquire;
+        }
+        Future<Connected> attempt = listener.context().connector().connect(routeSupplier, clientIp, hashKey,
+                ctx.channel().eventLoop(), metrics, acquire, choice);
         connecting = attempt;
         if (attempt.isDone()) {
             // A pooled connection on this loop: no listener to allocate.
@@ -265,19 +284,19 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     private void connectDone(Future<Connected> attempt) {
         if (attempt.isSuccess()) {
-            connected(attempt.getNow());
+            Connected c = attempt.getNow();
+            connected(c.channel(), c.upstream());
         } else if (!attempt.isCancelled()) {
             connectFailed(attempt.cause());
         }
     }
 
-    private void connected(Connected c) {
-        Channel ch = c.channel();
+    private void connected(Channel ch, Upstream chosen) {
         if (requestHead == null || !ctx.channel().isActive()) {
             ch.close();
             return;
         }
-        upstream = c.upstream();
+        upstream = chosen;
         upstreamChannel = ch;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstream.active().incrementAndGet();

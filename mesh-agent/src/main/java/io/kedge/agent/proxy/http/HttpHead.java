@@ -2,6 +2,7 @@ package io.kedge.agent.proxy.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +12,11 @@ import java.util.List;
  * {@link #content()}), and only the start line, the positions of the header fields and what the
  * proxy needs to know (framing, persistence, upgrade) are taken out. Values become strings only
  * when asked for. Rewriting for the next hop is {@link ForwardedHeaders}' job.
+ *
+ * <p>Parsing runs over a copy in a per-thread scratch array (a head is small, and byte-by-byte
+ * access through the buffer's checks costs more than the copy); the head keeps only positions,
+ * which index into its content, so that a request costs no copy of its own (garbage per request
+ * is what sets the proxy's tail latency).
  */
 final class HttpHead extends DefaultByteBufHolder {
     /** Header fields the proxy acts on, recognised once while parsing. */
@@ -40,18 +46,28 @@ final class HttpHead extends DefaultByteBufHolder {
         }
     }
 
-    // A copy of the head's bytes; positions index into it (and into content()).
-    private final byte[] a;
+    // Heads up to this size are parsed in the thread's scratch array; larger ones in one of their own.
+    private static final int SCRATCH_MAX = 16 * 1024;
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[1024];
+        }
+    };
+
+    // Where the head starts in content() (positions are relative to it), and its length.
+    private final int base;
+    private final int length;
     final boolean request;
-    /** Request method and target (null for responses). */
+    /** Request method (null for responses). */
     final String method;
-    final String target;
     /** Response status (0 for requests). */
     final int status;
     /** HTTP/1.1 (or a later 1.x); false for HTTP/1.0. */
     final boolean http11;
     /** Where the start line ends (before its CR LF), and where the request target ends, relative to the head. */
     final int startLineEnd;
+    private final int targetStart;
     private final int targetEnd;
     // STRIDE ints per field: name start, name end, value start, value end (indexes into the head), Field ordinal.
     private static final int STRIDE = 5;
@@ -72,13 +88,15 @@ final class HttpHead extends DefaultByteBufHolder {
     /** Lower-case names the Connection field lists besides close/keep-alive/upgrade (usually none). */
     private final List<String> connectionNamed;
 
-    private HttpHead(ByteBuf bytes, byte[] a, boolean request, String method, String target, int targetEnd, int status, boolean http11,
-                     int startLineEnd, int[] positions, int count) throws MalformedHeadException {
+    // a: the head's bytes (the scratch copy), valid during construction only.
+    private HttpHead(ByteBuf bytes, byte[] a, int headLength, boolean request, String method, int targetStart, int targetEnd, int status,
+                     boolean http11, int startLineEnd, int[] positions, int count) throws MalformedHeadException {
         super(bytes);
-        this.a = a;
+        this.base = bytes.readerIndex();
+        this.length = headLength;
         this.request = request;
         this.method = method;
-        this.target = target;
+        this.targetStart = targetStart;
         this.targetEnd = targetEnd;
         this.status = status;
         this.http11 = http11;
@@ -102,7 +120,7 @@ final class HttpHead extends DefaultByteBufHolder {
             }
             switch (f) {
                 case CONNECTION -> {
-                    for (String token : value(i).split(",")) {
+                    for (String token : value(a, i).split(",")) {
                         String t = token.strip().toLowerCase();
                         switch (t) {
                             case "close" -> close = true;
@@ -122,12 +140,12 @@ final class HttpHead extends DefaultByteBufHolder {
                 case UPGRADE -> hasUpgrade = true;
                 case TRANSFER_ENCODING -> {
                     te = true;
-                    String v = value(i);
+                    String v = value(a, i);
                     int comma = v.lastIndexOf(',');
                     lastChunked = (comma < 0 ? v : v.substring(comma + 1)).strip().equalsIgnoreCase("chunked");
                 }
                 case CONTENT_LENGTH -> {
-                    long l = parseLength(i);
+                    long l = parseLength(a, i);
                     if (length >= 0 && l != length) {
                         throw new MalformedHeadException("conflicting Content-Length values");
                     }
@@ -164,15 +182,13 @@ final class HttpHead extends DefaultByteBufHolder {
     }
 
     private static HttpHead doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
-        // Parsing runs over a plain array: a head is small, and the copy costs less than going
-        // through the buffer's checks byte by byte.
         int end = bytes.readableBytes();
-        byte[] a = new byte[end];
-        bytes.getBytes(bytes.readerIndex(), a);
+        byte[] a = scratch(end);
+        bytes.getBytes(bytes.readerIndex(), a, 0, end);
         int lineEnd = lineEnd(a, 0, end);
         int contentEnd = lineEnd > 0 && a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
         String method = null;
-        String target = null;
+        int targetStart = 0;
         int targetEnd = 0;
         int status = 0;
         boolean http11;
@@ -194,7 +210,7 @@ final class HttpHead extends DefaultByteBufHolder {
                 }
             }
             method = method(a, sp1);
-            target = new String(a, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+            targetStart = sp1 + 1;
             targetEnd = sp2;
             http11 = version(a, sp2 + 1, contentEnd);
         } else {
@@ -271,7 +287,20 @@ final class HttpHead extends DefaultByteBufHolder {
             count++;
             pos = lineEnd + 1;
         }
-        return new HttpHead(bytes, a, request, method, target, targetEnd, status, http11, startLineEnd, positions, count);
+        return new HttpHead(bytes, a, end, request, method, targetStart, targetEnd, status, http11, startLineEnd, positions, count);
+    }
+
+    /** An array of at least {@code size} bytes for parsing: the thread's scratch array when the head fits. */
+    private static byte[] scratch(int size) {
+        if (size > SCRATCH_MAX) {
+            return new byte[size];
+        }
+        byte[] a = SCRATCH.get();
+        if (a.length < size) {
+            a = new byte[Math.min(SCRATCH_MAX, Math.max(size, a.length * 2))];
+            SCRATCH.set(a);
+        }
+        return a;
     }
 
     /** The method, as a shared constant when it is a common one. */
@@ -358,7 +387,7 @@ final class HttpHead extends DefaultByteBufHolder {
         return t;
     }
 
-    private long parseLength(int i) throws MalformedHeadException {
+    private long parseLength(byte[] a, int i) throws MalformedHeadException {
         int vs = positions[i * STRIDE + 2];
         int ve = positions[i * STRIDE + 3];
         if (vs == ve || ve - vs > 18) {
@@ -391,11 +420,22 @@ final class HttpHead extends DefaultByteBufHolder {
         return connectionNamed.contains(name(i).toLowerCase());
     }
 
+    /** The request target (null for responses). */
+    String target() {
+        return request ? content().toString(base + targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1) : null;
+    }
+
     String name(int i) {
-        return new String(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE], StandardCharsets.US_ASCII);
+        return content().toString(base + positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE], StandardCharsets.US_ASCII);
     }
 
     String value(int i) {
+        return content().toString(base + positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2],
+                StandardCharsets.ISO_8859_1);
+    }
+
+    /** Field {@code i}'s value from the head's bytes {@code a} (during construction). */
+    private String value(byte[] a, int i) {
         return new String(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2], StandardCharsets.ISO_8859_1);
     }
 
@@ -444,9 +484,10 @@ final class HttpHead extends DefaultByteBufHolder {
         if (len != name.length()) {
             return false;
         }
-        int from = positions[i * STRIDE];
+        ByteBuf bytes = content();
+        int from = base + positions[i * STRIDE];
         for (int k = 0; k < len; k++) {
-            if (lower(a[from + k]) != Character.toLowerCase(name.charAt(k))) {
+            if (lower(bytes.getByte(from + k)) != Character.toLowerCase(name.charAt(k))) {
                 return false;
             }
         }
@@ -455,7 +496,7 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Copies field {@code i} to {@code out} as {@code name: value CR LF}. */
     void copyField(int i, ByteBuf out) {
-        out.writeBytes(a, positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE]);
+        out.writeBytes(content(), base + positions[i * STRIDE], positions[i * STRIDE + 1] - positions[i * STRIDE]);
         out.writeByte(':').writeByte(' ');
         copyValue(i, out);
         out.writeByte('\r').writeByte('\n');
@@ -463,26 +504,28 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Copies the value of field {@code i} to {@code out}. */
     void copyValue(int i, ByteBuf out) {
-        out.writeBytes(a, positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2]);
+        out.writeBytes(content(), base + positions[i * STRIDE + 2], positions[i * STRIDE + 3] - positions[i * STRIDE + 2]);
     }
 
     /** Copies a request's "METHOD TARGET" to {@code out}. */
     void copyMethodAndTarget(ByteBuf out) {
-        out.writeBytes(a, 0, targetEnd);
+        out.writeBytes(content(), base, targetEnd);
     }
 
     /** Copies a response's " STATUS REASON" (what follows the version) to {@code out}. */
     void copyStatusAndReason(ByteBuf out) {
-        out.writeBytes(a, 8, startLineEnd - 8);
+        out.writeBytes(content(), base + 8, startLineEnd - 8);
     }
 
     /** Copies the head without its final CR LF (the empty line) to {@code out}, if it ends so; false otherwise. */
     boolean copyWithoutEnd(ByteBuf out) {
-        int e = a.length;
-        if (e < 4 || a[e - 4] != '\r' || a[e - 3] != '\n' || a[e - 2] != '\r' || a[e - 1] != '\n') {
+        ByteBuf bytes = content();
+        int e = base + length;
+        if (length < 4 || bytes.getByte(e - 4) != '\r' || bytes.getByte(e - 3) != '\n' || bytes.getByte(e - 2) != '\r'
+                || bytes.getByte(e - 1) != '\n') {
             return false;
         }
-        out.writeBytes(a, 0, e - 2);
+        out.writeBytes(bytes, base, length - 2);
         return true;
     }
 
@@ -492,6 +535,6 @@ final class HttpHead extends DefaultByteBufHolder {
 
     @Override
     public String toString() {
-        return request ? method + " " + target : "status " + status;
+        return request ? method + " " + target() : "status " + status;
     }
 }

@@ -49,14 +49,23 @@ final class UpstreamPool {
         this.config = listener.context().config();
     }
 
-    /** An idle connection to {@code upstream}, or a new one. */
-    Future<Channel> acquire(Upstream upstream) {
+    /** An idle connection to {@code upstream} (the most recently used), or null. */
+    Channel pollIdle(Upstream upstream) {
         ArrayDeque<Channel> waiting = idle.get(upstream);
         while (waiting != null && !waiting.isEmpty()) {
             Channel ch = waiting.pollLast();
             if (ch.isActive()) {
-                return loop.newSucceededFuture(ch);
+                return ch;
             }
+        }
+        return null;
+    }
+
+    /** An idle connection to {@code upstream}, or a new one. */
+    Future<Channel> acquire(Upstream upstream) {
+        Channel reused = pollIdle(upstream);
+        if (reused != null) {
+            return loop.newSucceededFuture(reused);
         }
         int max = config.httpMaxConnectionsPerEndpoint();
         if (upstream.connections().incrementAndGet() > max) {

@@ -1,5 +1,6 @@
 package io.kedge.agent.proxy.bench;
 
+import io.kedge.agent.NettyBuffers;
 import io.kedge.common.net.NetTransport;
 import io.kedge.agent.catalog.Catalog;
 import io.kedge.agent.catalog.Endpoint;
@@ -48,6 +49,8 @@ public final class ProxyBenchMain implements Callable<Integer> {
     NetTransport.Type transport;
 
     public static void main(String[] args) {
+        // The agent's buffer allocator, as mesh-agent's main sets it.
+        NettyBuffers.useAgentDefaults();
         Cli.main(new ProxyBenchMain(), args);
     }
 
@@ -68,12 +71,26 @@ public final class ProxyBenchMain implements Callable<Integer> {
                 System.out.println(kind + " " + p.listener().getAddress().getHostAddress() + ":" + p.listener().getPort());
             }
             System.out.flush();
-            // Runs until the script closes our standard input (or kills us).
-            while (System.in.read() >= 0) {
-                // discard
+            // Runs until the script closes our standard input (or kills us). A line "alloc" prints
+            // the bytes allocated so far by all live threads (for garbage-per-request figures).
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.strip().equals("alloc")) {
+                    System.out.println("alloc " + allocatedBytes());
+                    System.out.flush();
+                }
             }
         }
         return 0;
+    }
+
+    private static long allocatedBytes() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (long n : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            total += Math.max(0, n);
+        }
+        return total;
     }
 
     private static Service service(String name, String clusterIP, ServicePort port) {

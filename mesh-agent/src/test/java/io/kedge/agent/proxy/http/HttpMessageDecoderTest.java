@@ -82,12 +82,12 @@ class HttpMessageDecoderTest {
         List<Object> out = decoded();
         HttpHead first = (HttpHead) out.get(0);
         assertThat(first.method).isEqualTo("POST");
-        assertThat(first.target).isEqualTo("/a");
+        assertThat(first.target()).isEqualTo("/a");
         assertThat(first.contentLength).isEqualTo(11);
         assertThat(first.keepAlive).isTrue();
         assertThat(body(out.subList(1, 3))).isEqualTo("hello world");
         HttpHead second = (HttpHead) out.get(3);
-        assertThat(second.target).isEqualTo("/b");
+        assertThat(second.target()).isEqualTo("/b");
         assertThat(out.get(4)).isSameAs(BodyPart.EMPTY_LAST);
         assertThat(out).hasSize(5);
     }
@@ -106,7 +106,7 @@ class HttpMessageDecoderTest {
         }
         assertThat(body(out.subList(1, nextHead))).isEqualTo(chunked);
         HttpHead next = (HttpHead) out.get(nextHead);
-        assertThat(next.target).isEqualTo("/next");
+        assertThat(next.target()).isEqualTo("/next");
         assertThat(next.http11).isFalse();
         assertThat(next.keepAlive).isFalse();
     }
