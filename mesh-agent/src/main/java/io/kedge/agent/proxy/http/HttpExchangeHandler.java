@@ -61,6 +61,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     private String target;
     // The request head as sent upstream (kept for a retry); null between exchanges.
     private ByteBuf requestHead;
+    // Whether requestHead went out once (its reader index is then used up).
+    private boolean requestHeadWritten;
     private boolean clientHttp11;
     private boolean clientKeepAlive;
     private boolean upgrade;
@@ -301,7 +303,11 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstream.active().incrementAndGet();
         upstreamHandler.attach(this);
-        UpstreamRequest out = new UpstreamRequest(requestHead.retainedDuplicate(), "HEAD".equals(method));
+        // The first attempt writes the head itself (a derived buffer would cost two NIO views per
+        // write); a retry writes a view of it from its start, sharing nothing with the failed write.
+        ByteBuf head = requestHeadWritten ? requestHead.retainedSlice(0, requestHead.writerIndex()) : requestHead.retain();
+        requestHeadWritten = true;
+        UpstreamRequest out = new UpstreamRequest(head, "HEAD".equals(method));
         if (requestDone) {
             // A retry: the (bodiless) request was already complete.
             ch.writeAndFlush(out, ch.voidPromise());
@@ -683,6 +689,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             requestHead.release();
             requestHead = null;
         }
+        requestHeadWritten = false;
         method = null;
         target = null;
     }
