@@ -25,6 +25,7 @@ final class HttpHead extends DefaultByteBufHolder {
         PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST;
 
         final String lowerName = name().toLowerCase().replace('_', '-');
+        final byte[] lowerBytes = lowerName.getBytes(StandardCharsets.US_ASCII);
 
         /** Meaningful for one connection only (RFC 9110 section 7.6.1): never passed on. */
         boolean hopByHop() {
@@ -38,6 +39,10 @@ final class HttpHead extends DefaultByteBufHolder {
     private static final Field[] KNOWN = Field.values();
     private static final boolean[] TOKEN = tokenTable();
     private static final String[] COMMON_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+    // Compared as bytes: the agent runs C1-compiled code, where String.charAt is a call with checks.
+    private static final byte[][] COMMON_METHOD_BYTES = bytesOf(COMMON_METHODS);
+    // The recognised fields by name length: a field name is compared only with those of its length.
+    private static final Field[][] KNOWN_BY_LENGTH = knownByLength();
 
     /** Thrown for a head that is not well-formed HTTP/1.x. */
     static final class MalformedHeadException extends Exception {
@@ -305,18 +310,47 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** The method, as a shared constant when it is a common one. */
     private static String method(byte[] a, int len) {
-        for (String m : COMMON_METHODS) {
-            if (m.length() == len) {
-                boolean same = true;
-                for (int k = 0; k < len && same; k++) {
-                    same = a[k] == m.charAt(k);
-                }
-                if (same) {
-                    return m;
-                }
+        for (int m = 0; m < COMMON_METHOD_BYTES.length; m++) {
+            if (same(a, 0, len, COMMON_METHOD_BYTES[m], false)) {
+                return COMMON_METHODS[m];
             }
         }
         return new String(a, 0, len, StandardCharsets.US_ASCII);
+    }
+
+    /** Whether {@code a[from, from + len)} equals {@code expected} (ignoring ASCII case if asked). */
+    private static boolean same(byte[] a, int from, int len, byte[] expected, boolean ignoreCase) {
+        if (expected.length != len) {
+            return false;
+        }
+        for (int k = 0; k < len; k++) {
+            int b = ignoreCase ? lower(a[from + k]) : a[from + k];
+            if (b != expected[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[][] bytesOf(String[] strings) {
+        byte[][] out = new byte[strings.length][];
+        for (int i = 0; i < strings.length; i++) {
+            out[i] = strings[i].getBytes(StandardCharsets.US_ASCII);
+        }
+        return out;
+    }
+
+    private static Field[][] knownByLength() {
+        int longest = 0;
+        for (Field f : KNOWN) {
+            longest = Math.max(longest, f.lowerBytes.length);
+        }
+        Field[][] byLength = new Field[longest + 1][];
+        for (int len = 0; len <= longest; len++) {
+            int length = len;
+            byLength[len] = java.util.Arrays.stream(KNOWN).filter(f -> f != Field.OTHER && f.lowerBytes.length == length).toArray(Field[]::new);
+        }
+        return byLength;
     }
 
     private static int lineEnd(byte[] a, int from, int to) throws MalformedHeadException {
@@ -350,16 +384,11 @@ final class HttpHead extends DefaultByteBufHolder {
 
     private static Field identify(byte[] a, int from, int to) {
         int len = to - from;
-        for (Field f : KNOWN) {
-            String n = f.lowerName;
-            if (f == Field.OTHER || n.length() != len) {
-                continue;
-            }
-            boolean same = true;
-            for (int k = 0; k < len && same; k++) {
-                same = lower(a[from + k]) == n.charAt(k);
-            }
-            if (same) {
+        if (len >= KNOWN_BY_LENGTH.length) {
+            return Field.OTHER;
+        }
+        for (Field f : KNOWN_BY_LENGTH[len]) {
+            if (same(a, from, len, f.lowerBytes, true)) {
                 return f;
             }
         }
