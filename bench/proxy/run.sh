@@ -2,7 +2,8 @@
 # Benchmarks the mesh-agent ClusterIP proxy against HAProxy on loopback, in one run, side by side:
 #   TCP: iperf3 throughput direct, through our proxy, through HAProxy (mode tcp);
 #   HTTP: wrk (64 connections) RPS and p99 latency through our proxy and through HAProxy (mode http),
-#         both in front of the same small Netty HTTP backend (and the backend alone, for reference).
+#         both in front of the same small Netty HTTP backend (and the backend alone, for reference);
+#         our proxy once more in a JVM with bin/mesh-agent's options (the agent as shipped).
 # Writes bench/proxy/results/<date>.md with machine info and ratios. Needs root only to install
 # iperf3, haproxy and wrk when they are missing. Everything binds 127.0.0.1 and is stopped on exit.
 set -euo pipefail
@@ -13,7 +14,8 @@ case "${1:-}" in
         echo
         echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
         echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO),"
-        echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend),"
+        echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend; a second proxy"
+        echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out),"
         echo "             BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
@@ -93,22 +95,36 @@ wait_port "$IPERF_PORT"
 wait_port "$BACKEND_PORT"
 
 # Our proxy: it prints "tcp HOST:PORT" and "http HOST:PORT"; it runs until its stdin closes.
-mkfifo "$WORK/proxy.in"
+# start_proxy NAME OPTIONS...: starts one; sets PROXY_PID, PROXY_TCP_PORT, PROXY_HTTP_PORT (fd 9 or 8 holds its stdin).
+start_proxy() {
+    local name="$1"; shift
+    mkfifo "$WORK/$name.in"
+    java "$@" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
+        --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
+        <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+    PIDS+=($!)
+    PROXY_PID=$!
+    if [ "$name" = proxy ]; then exec 9>"$WORK/$name.in"; else exec 8>"$WORK/$name.in"; fi
+    local i
+    for i in $(seq 1 300); do
+        grep -q '^http ' "$WORK/$name.out" 2>/dev/null && grep -q '^tcp ' "$WORK/$name.out" && break
+        sleep 0.1
+    done
+    PROXY_TCP_PORT="$(awk '$1=="tcp"{split($2,a,":"); print a[2]}' "$WORK/$name.out")"
+    PROXY_HTTP_PORT="$(awk '$1=="http"{split($2,a,":"); print a[2]}' "$WORK/$name.out")"
+    [ -n "$PROXY_TCP_PORT" ] && [ -n "$PROXY_HTTP_PORT" ] || { cat "$WORK/$name.log" >&2; echo "error: $name did not start" >&2; exit 1; }
+}
 # PROXY_JAVA_OPTS: the proxy's own JVM options, to compare settings (GC, JIT) in one script.
 read -r -a PROXY_OPTS <<<"${PROXY_JAVA_OPTS:-${JAVA_OPTS[*]}}"
-java "${PROXY_OPTS[@]}" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
-    --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
-    <"$WORK/proxy.in" >"$WORK/proxy.out" 2>"$WORK/proxy.log" &
-PIDS+=($!)
-PROXY_PID=$!
-exec 9>"$WORK/proxy.in"
-for i in $(seq 1 300); do
-    grep -q '^http ' "$WORK/proxy.out" 2>/dev/null && grep -q '^tcp ' "$WORK/proxy.out" && break
-    sleep 0.1
-done
-PROXY_TCP_PORT="$(awk '$1=="tcp"{split($2,a,":"); print a[2]}' "$WORK/proxy.out")"
-PROXY_HTTP_PORT="$(awk '$1=="http"{split($2,a,":"); print a[2]}' "$WORK/proxy.out")"
-[ -n "$PROXY_TCP_PORT" ] && [ -n "$PROXY_HTTP_PORT" ] || { cat "$WORK/proxy.log" >&2; echo "error: proxy did not start" >&2; exit 1; }
+# The agent as shipped: bin/mesh-agent's JVM options (chosen for the 128 MiB RSS target: C1 only).
+read -r -a SHIPPED_OPTS <<<"$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/mesh-agent")"
+SHIPPED="${SHIPPED:-1}"
+if [ "$SHIPPED" = 1 ]; then
+    start_proxy shipped "${SHIPPED_OPTS[@]}"
+    SHIPPED_PID=$PROXY_PID
+    SHIPPED_HTTP_PORT=$PROXY_HTTP_PORT
+fi
+start_proxy proxy "${PROXY_OPTS[@]}"
 
 # HAProxy with the equivalent setup: same thread count, TCP pass-through, and HTTP with
 # X-Forwarded-For and keep-alive connections to the backend (our proxy pools them too).
@@ -146,6 +162,7 @@ wait_port "$PROXY_TCP_PORT"
 wait_port "$PROXY_HTTP_PORT"
 wait_port "$HAPROXY_TCP_PORT"
 wait_port "$HAPROXY_HTTP_PORT"
+if [ "$SHIPPED" = 1 ]; then wait_port "$SHIPPED_HTTP_PORT"; fi
 
 iperf_gbps() { # iperf_gbps PORT SECONDS [EXTRA...]: received throughput in Gbit/s
     local port="$1" secs="$2"; shift 2
@@ -183,6 +200,7 @@ iperf_gbps "$PROXY_TCP_PORT" "$WARMUP_SECONDS" >/dev/null
 # recompiles during the first measured round (seen with -Xlog:jit+compilation).
 for _ in 1 2 3 4 5 6; do
     wrk_run "$PROXY_HTTP_PORT" "$(( (WARMUP_SECONDS + 5) / 6 ))" >/dev/null
+    if [ "$SHIPPED" = 1 ]; then wrk_run "$SHIPPED_HTTP_PORT" "$(( (WARMUP_SECONDS + 5) / 6 ))" >/dev/null; fi
 done
 wrk_run "$HAPROXY_HTTP_PORT" 3 >/dev/null
 
@@ -201,6 +219,8 @@ for round in $(seq 1 "$ROUNDS"); do
     # (which leaves the backend busiest) does not always get the same one.
     pair=("proxy $PROXY_HTTP_PORT $PROXY_PID" "haproxy $HAPROXY_HTTP_PORT $HAPROXY_PID")
     if (( round % 2 == 0 )); then pair=("${pair[1]}" "${pair[0]}"); fi
+    # The shipped-options proxy runs last, after HAProxy's run or ours (it does not displace either).
+    if [ "$SHIPPED" = 1 ]; then pair+=("shipped $SHIPPED_HTTP_PORT $SHIPPED_PID"); fi
     for target in "direct $BACKEND_PORT 0" "${pair[@]}"; do
         read -r name port pid <<<"$target"
         before="$(cpu_ticks "$pid")"
@@ -222,7 +242,7 @@ done
 check_values() {
     local key bad=""
     for key in tcp_direct tcp_proxy tcp_haproxy tcp4_proxy tcp4_haproxy rps_direct rps_proxy rps_haproxy \
-               p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy; do
+               p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy $( [ "$SHIPPED" = 1 ] && echo rps_shipped p99_shipped cpu_shipped ); do
         if ! python3 -c 'import sys; v=[float(x) for x in sys.argv[2:]]; sys.exit(0 if len(v) == int(sys.argv[1]) else 1)' \
                 "$ROUNDS" ${R[$key]:-} 2>/dev/null; then
             echo "warning: $key has no clean value per round: '${R[$key]:-}'" >&2
@@ -265,6 +285,7 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "- $(haproxy -v | head -1)"
     echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
     echo "- Our proxy: $IO_THREADS event loop threads, transport $TRANSPORT, JVM ${PROXY_OPTS[*]}; HAProxy: nbthread $IO_THREADS"
+    if [ "$SHIPPED" = 1 ]; then echo "- Our proxy as shipped (HTTP only): the same, in a JVM with bin/mesh-agent's options: ${SHIPPED_OPTS[*]}"; fi
     echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk (six runs) through our proxy (JIT), 3 s of wrk through HAProxy; ours and HAProxy's wrk runs swap order every round"
     echo
     echo "## TCP throughput (iperf3, ${TCP_SECONDS} s per round, Gbit/s received; mean of $ROUNDS rounds, each round in parentheses)"
@@ -285,13 +306,17 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "| backend alone (no proxy) | $(show rps_direct) | $(show p99_direct) | | ${R[err_direct]:-none} |"
     echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | $(show cpu_proxy) | ${R[err_proxy]:-none} |"
     echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | $(show cpu_haproxy) | ${R[err_haproxy]:-none} |"
+    if [ "$SHIPPED" = 1 ]; then echo "| Kedge proxy, bin/mesh-agent's JVM options | $(show rps_shipped) | $(show p99_shipped) | $(show cpu_shipped) | ${R[err_shipped]:-none} |"; fi
     echo
     echo "- Kedge / HAProxy requests/s: **$(mean_ratio rps_proxy rps_haproxy)** (target >= 1.00)"
     echo "- Kedge / HAProxy p99: **$(mean_ratio p99_proxy p99_haproxy)** (target <= 1.00)"
     echo "- Kedge / HAProxy CPU per request: $(mean_ratio cpu_proxy cpu_haproxy) (the whole JVM: event loops, GC and JIT threads)"
+    if [ "$SHIPPED" = 1 ]; then
+        echo "- With bin/mesh-agent's JVM options, Kedge / HAProxy: requests/s **$(mean_ratio rps_shipped rps_haproxy)**, p99 **$(mean_ratio p99_shipped p99_haproxy)**, CPU per request $(mean_ratio cpu_shipped cpu_haproxy)"
+    fi
     echo
     echo "## Raw wrk output, last round"
-    for t in direct proxy haproxy; do
+    for t in direct proxy haproxy $( [ "$SHIPPED" = 1 ] && echo shipped ); do
         echo
         echo "### $t"
         echo
