@@ -3,6 +3,7 @@
 # all stopped and removed on exit, also on failure; log and wait_for helpers.
 #
 #   kedge_bench_begin NAME   creates WORK=/tmp/kedge-NAME.XXXXXX and installs the cleanup
+#   kedge_bench_topology_up FILE   brings the topology up; ns, in_host and address for its hosts
 
 kedge_bench_begin() {
     WORK="$(mktemp -d "/tmp/kedge-$1.XXXXXX")"
@@ -30,3 +31,15 @@ wait_for() { # wait_for SECONDS DESCRIPTION CMD...: retries CMD twice a second
     done
     kedge_die "$what did not happen within ${seconds}s (KEEP_WORK=1 keeps the logs)"
 }
+
+# kedge_bench_topology_up FILE: brings up the topology in FILE (torn down by the cleanup) and defines
+# RUN, ns HOST (the host's namespace), in_host HOST CMD... and address HOST (its eth0 IPv4 address).
+kedge_bench_topology_up() {
+    log "bringing up the topology"
+    "$KEDGE_ROOT/bin/topo" up "$1" >"$WORK/topo.txt"
+    RUN="$(sed -n 's/^up as run \([0-9a-f]*\).*/\1/p' "$WORK/topo.txt")"
+    [ -n "$RUN" ] || kedge_die "could not read the run id from: $(cat "$WORK/topo.txt")"
+}
+ns() { echo "kt-$RUN-h-$1"; }
+in_host() { local h="$1"; shift; ip netns exec "$(ns "$h")" "$@"; }
+address() { in_host "$1" ip -4 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }

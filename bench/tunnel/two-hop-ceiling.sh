@@ -33,13 +33,7 @@ RESULTS="${RESULTS:-$BENCH/results/$(date -u +%F)-two-hop-ceiling.md}"
 source "$(dirname "$0")/../lib/topology-bench.sh"
 kedge_bench_begin two-hop-ceiling
 
-log "bringing up the topology"
-"$KEDGE_ROOT/bin/topo" up "$BENCH/topology.yaml" >"$WORK/topo.txt"
-RUN="$(sed -n 's/^up as run \([0-9a-f]*\).*/\1/p' "$WORK/topo.txt")"
-[ -n "$RUN" ] || kedge_die "could not read the run id from: $(cat "$WORK/topo.txt")"
-ns() { echo "kt-$RUN-h-$1"; }
-in_host() { local h="$1"; shift; ip netns exec "$(ns "$h")" "$@"; }
-address() { in_host "$1" ip -4 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }
+kedge_bench_topology_up "$BENCH/topology.yaml"
 RA="$(address ra)"
 [ -n "$RA" ] || kedge_die "ra has no address"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
