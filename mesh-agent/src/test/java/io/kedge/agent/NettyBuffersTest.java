@@ -2,9 +2,12 @@ package io.kedge.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +43,34 @@ class NettyBuffersTest {
         assertThat(System.getProperty("io.netty.allocator.maxOrder")).isEqualTo("7");
         int arenas = Integer.parseInt(System.getProperty("io.netty.allocator.numDirectArenas"));
         assertThat(arenas).isBetween(1, 4).isLessThanOrEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    }
+
+    @Test
+    void nettysDefaultAllocatorBecomesPooledWithSmallChunksWhenSetFirstInMain() throws Exception {
+        assertThat(probe()).matches("pooled directArenas=[1-4] heapArenas=1 chunkSize=1048576");
+    }
+
+    @Test
+    void anAllocatorChosenOnTheCommandLineIsKept() throws Exception {
+        assertThat(probe("-Dio.netty.allocator.type=unpooled")).startsWith("other ").contains("Unpooled");
+    }
+
+    /** What NettyBuffersProbe prints in a JVM of its own (Netty reads the properties once per JVM). */
+    private static String probe(String... jvmOptions) throws Exception {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), NettyBuffersProbe.class.getName()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the probe JVM ended").isTrue();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertThat(p.exitValue()).as(out).isZero();
+            // Netty may log a line or two first; the probe's answer is the last line.
+            return out.substring(out.lastIndexOf('\n') + 1);
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.netty.buffer.DefaultByteBufHolder;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -62,7 +63,7 @@ final class HttpHead extends DefaultByteBufHolder {
 
     // Where the head starts in content() (positions are relative to it), and its length.
     private final int base;
-    private final int length;
+    private final int headLength;
     final boolean request;
     /** Request method (null for responses). */
     final String method;
@@ -98,7 +99,7 @@ final class HttpHead extends DefaultByteBufHolder {
                      boolean http11, int startLineEnd, int[] positions, int count) throws MalformedHeadException {
         super(bytes);
         this.base = bytes.readerIndex();
-        this.length = headLength;
+        this.headLength = headLength;
         this.request = request;
         this.method = method;
         this.targetStart = targetStart;
@@ -348,7 +349,7 @@ final class HttpHead extends DefaultByteBufHolder {
         Field[][] byLength = new Field[longest + 1][];
         for (int len = 0; len <= longest; len++) {
             int length = len;
-            byLength[len] = java.util.Arrays.stream(KNOWN).filter(f -> f != Field.OTHER && f.lowerBytes.length == length).toArray(Field[]::new);
+            byLength[len] = Arrays.stream(KNOWN).filter(f -> f != Field.OTHER && f.lowerBytes.length == length).toArray(Field[]::new);
         }
         return byLength;
     }
@@ -549,12 +550,12 @@ final class HttpHead extends DefaultByteBufHolder {
     /** Copies the head without its final CR LF (the empty line) to {@code out}, if it ends so; false otherwise. */
     boolean copyWithoutEnd(ByteBuf out) {
         ByteBuf bytes = content();
-        int e = base + length;
-        if (length < 4 || bytes.getByte(e - 4) != '\r' || bytes.getByte(e - 3) != '\n' || bytes.getByte(e - 2) != '\r'
+        int e = base + headLength;
+        if (headLength < 4 || bytes.getByte(e - 4) != '\r' || bytes.getByte(e - 3) != '\n' || bytes.getByte(e - 2) != '\r'
                 || bytes.getByte(e - 1) != '\n') {
             return false;
         }
-        out.writeBytes(bytes, base, length - 2);
+        out.writeBytes(bytes, base, headLength - 2);
         return true;
     }
 

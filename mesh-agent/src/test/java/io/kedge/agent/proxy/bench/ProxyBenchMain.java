@@ -1,5 +1,6 @@
 package io.kedge.agent.proxy.bench;
 
+import com.sun.management.ThreadMXBean;
 import io.kedge.agent.NettyBuffers;
 import io.kedge.common.net.NetTransport;
 import io.kedge.agent.catalog.Catalog;
@@ -18,7 +19,11 @@ import io.kedge.agent.tunnel.Tunnel;
 import io.kedge.common.cli.Cli;
 import io.kedge.common.config.ConfigException;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -73,7 +78,7 @@ public final class ProxyBenchMain implements Callable<Integer> {
             System.out.flush();
             // Runs until the script closes our standard input (or kills us). A line "alloc" prints
             // the bytes allocated so far by all live threads (for garbage-per-request figures).
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 if (line.strip().equals("alloc")) {
                     System.out.println("alloc " + allocatedBytes());
@@ -85,7 +90,7 @@ public final class ProxyBenchMain implements Callable<Integer> {
     }
 
     private static long allocatedBytes() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long total = 0;
         for (long n : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
             total += Math.max(0, n);
