@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Tunnel benchmark, side by side in one run, in a topology of its own (bench/tunnel/topology.yaml:
-# node pa behind a port-restricted NAT, ra routed without NAT, sb behind a symmetric NAT; relay,
-# api and memsrv on the internet segment). Real mesh-agents (launcher JVM options) read standalone
-# cloudcore-lite and tunnel through a mesh-server on the relay; pa <-> ra is punched directly,
-# pa <-> sb is relayed. Measures:
+# node pa behind a port-restricted NAT, ra and rq routed without NAT, sb behind a symmetric NAT;
+# relay, api and memsrv on the internet segment). Real mesh-agents (launcher JVM options) read
+# standalone cloudcore-lite and tunnel through a mesh-server on the relay; pa <-> ra and pa <-> rq
+# are punched directly, pa <-> sb is relayed; ra offers its direct TCP lane, rq's agent has it off.
+# Measures:
 #  1. throughput: iperf3 on pa to a ClusterIP whose endpoint is iperf3 -s on ra (pa's proxy ->
-#     tunnel -> ra's agent -> iperf3), vs plain iperf3 from pa to ra over the same namespaces;
-#     the relayed case (endpoint on sb) for information. Rounds alternate the three.
+#     ra's direct TCP lane -> ra's agent -> iperf3), vs plain iperf3 from pa to ra over the same
+#     namespaces; the same to rq (a QUIC stream over the punched pair) and to sb (relayed). Rounds
+#     alternate the four.
 #  2. tunnel setup: SETUP_RUNS times, with the tunnels closed (idleTimeout 5 s), one curl to a
 #     ClusterIP on ra and one on sb: time_starttransfer of that cold call minus the median of three
 #     warm calls right after it (same path, tunnel open). Also the agent's own "open in N ms" and a
@@ -77,8 +79,8 @@ kedge_bench_begin tunnel-bench
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 kedge_bench_topology_up "$BENCH/topology.yaml"
 RELAY="$(address relay)" API="$(address api)" MEMSRV="$(address memsrv)"
-PA="$(address pa)" RA="$(address ra)" SB="$(address sb)"
-log "relay $RELAY, api $API, memsrv $MEMSRV, pa $PA, ra $RA, sb $SB"
+PA="$(address pa)" RA="$(address ra)" RQ="$(address rq)" SB="$(address sb)"
+log "relay $RELAY, api $API, memsrv $MEMSRV, pa $PA, ra $RA, rq $RQ, sb $SB"
 
 log "cloudcore-lite on api, mesh-server on relay"
 ip netns exec "$(ns api)" java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$CP_CLOUD" io.kedge.cloud.CloudcoreCommand serve \
@@ -98,7 +100,7 @@ ip netns exec "$(ns relay)" java -cp "$CP_SERVER" io.kedge.server.MeshServerComm
 PIDS+=($!)
 wait_for 90 "cloudcore-lite answering" in_host api curl -sf --max-time 5 http://127.0.0.1:6443/readyz
 
-log "Services: web and iperf on ra (direct) and on sb (relayed)"
+log "Services: web and iperf on ra (direct, TCP lane), rq (direct, QUIC) and sb (relayed)"
 service() { # service NAME PORT NODE ADDRESS: a Service whose one endpoint is ADDRESS:PORT on NODE (plain TCP)
     cat <<YAML
 apiVersion: v1
@@ -122,15 +124,17 @@ endpoints:
 ---
 YAML
 }
-{ service web-ra 8080 ra "$RA"; service web-sb 8080 sb "$SB"; service iperf-ra 5201 ra "$RA"; service iperf-sb 5201 sb "$SB"; } \
+{ service web-ra 8080 ra "$RA"; service web-sb 8080 sb "$SB"; service iperf-ra 5201 ra "$RA"; service iperf-sb 5201 sb "$SB"
+  service web-rq 8080 rq "$RQ"; service iperf-rq 5201 rq "$RQ"; } \
     >"$WORK/services.yaml"
 kubectl_api() { in_host api kubectl --server http://127.0.0.1:6443 "$@"; }
 kubectl_api create -f "$WORK/services.yaml" >"$WORK/kubectl.log" 2>&1 || { cat "$WORK/kubectl.log" >&2; kedge_die "kubectl create failed"; }
 cluster_ip() { kubectl_api -n default get service "$1" -o jsonpath='{.spec.clusterIP}'; }
 WEB_RA="$(cluster_ip web-ra)" WEB_SB="$(cluster_ip web-sb)" IPERF_RA="$(cluster_ip iperf-ra)" IPERF_SB="$(cluster_ip iperf-sb)"
-log "ClusterIPs: web-ra $WEB_RA, web-sb $WEB_SB, iperf-ra $IPERF_RA, iperf-sb $IPERF_SB"
+WEB_RQ="$(cluster_ip web-rq)" IPERF_RQ="$(cluster_ip iperf-rq)"
+log "ClusterIPs: web-ra $WEB_RA, web-sb $WEB_SB, iperf-ra $IPERF_RA, iperf-sb $IPERF_SB, web-rq $WEB_RQ, iperf-rq $IPERF_RQ"
 
-for node in ra sb; do
+for node in ra rq sb; do
     ip="$(address "$node")"
     mkdir -p "$WORK/www-$node" && echo "hello from $node" >"$WORK/www-$node/index.html"
     ip netns exec "$(ns "$node")" /usr/bin/python3 -m http.server 8080 --bind "$ip" --directory "$WORK/www-$node" >"$WORK/web-$node.log" 2>&1 &
@@ -140,12 +144,13 @@ for node in ra sb; do
 done
 wait_for 60 "mesh-server on the relay ready" grep -q "mesh-server ready" "$WORK/relay.log"
 
-log "mesh-agents on pa, ra, sb (JVM options: $AGENT_OPTS)"
-for node in pa ra sb; do
+log "mesh-agents on pa, ra, rq, sb (JVM options: $AGENT_OPTS)"
+for node in pa ra rq sb; do
+    lane=true; [ "$node" = rq ] && lane=false
     cat >"$WORK/agent-$node.yaml" <<YAML
 modules:
   edgeProxy: {connectTimeoutMillis: 20000}
-  edgeTunnel: {meshServers: ["$RELAY:7443"], joinToken: $TOKEN, idleTimeout: 5, setupTimeout: 20}
+  edgeTunnel: {meshServers: ["$RELAY:7443"], joinToken: $TOKEN, idleTimeout: 5, setupTimeout: 20, enableDirectTcp: $lane}
 YAML
     # shellcheck disable=SC2086 # the options are a space-separated list
     ip netns exec "$(ns "$node")" java $AGENT_OPTS "$JUL_FORMAT" -cp "$CP_AGENT" io.kedge.agent.AgentCommand --node-name "$node" \
@@ -154,19 +159,25 @@ YAML
     PIDS+=($!)
     eval "AGENT_PID_$node=$!"
 done
-for node in pa ra sb; do
+for node in pa ra rq sb; do
     wait_for 120 "mesh-agent on $node ready" grep -q "mesh-agent ready" "$WORK/agent-$node.log"
     wait_for 60 "mesh-agent on $node registered" grep -q "registered with mesh-server" "$WORK/agent-$node.log"
 done
 wait_for 60 "web-ra's ClusterIP answering from pa" in_host pa curl -sf --max-time 20 "http://$WEB_RA:8080/"
 wait_for 60 "web-sb's ClusterIP answering from pa" in_host pa curl -sf --max-time 20 "http://$WEB_SB:8080/"
+wait_for 60 "web-rq's ClusterIP answering from pa" in_host pa curl -sf --max-time 20 "http://$WEB_RQ:8080/"
 
 peers() { in_host "$1" curl -sf --max-time 5 http://127.0.0.1:10560/debug/peers; }
 path_to() { # path_to FROM TO: the path of FROM's tunnel to TO, or "none"
     peers "$1" | /usr/bin/python3 -c 'import json,sys; p=[r for r in json.load(sys.stdin)["peers"] if r["node"]==sys.argv[1] and r["state"]=="open"]; print(p[0]["path"] if p else "none")' "$2"
 }
-PATH_RA="$(path_to pa ra)" PATH_SB="$(path_to pa sb)"
-log "paths from pa: ra $PATH_RA, sb $PATH_SB"
+lane_to() { # lane_to FROM TO: FROM's direct TCP lane to TO, or "none"
+    peers "$1" | /usr/bin/python3 -c 'import json,sys; p=[r for r in json.load(sys.stdin)["peers"] if r["node"]==sys.argv[1] and r["state"]=="open"]; print(p[0].get("directTcp") or "none" if p else "none")' "$2"
+}
+lane_open() { [ "$(lane_to pa ra)" != none ]; }
+wait_for 20 "pa's direct TCP lane to ra" lane_open
+PATH_RA="$(path_to pa ra)" PATH_SB="$(path_to pa sb)" PATH_RQ="$(path_to pa rq)" LANE_RA="$(lane_to pa ra)" LANE_RQ="$(lane_to pa rq)"
+log "paths from pa: ra $PATH_RA (TCP lane $LANE_RA), rq $PATH_RQ (TCP lane $LANE_RQ), sb $PATH_SB"
 
 # ---- 1. throughput ------------------------------------------------------------------------
 iperf() { # iperf LABEL TARGET: one iperf3 run from pa, prints Mbit/s received (or "failed")
@@ -180,10 +191,11 @@ iperf() { # iperf LABEL TARGET: one iperf3 run from pa, prints Mbit/s received (
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A TPUT
 for round in $(seq 1 "$ROUNDS"); do
-    for kind in plain direct relayed; do
+    for kind in plain direct quic relayed; do
         case "$kind" in
             plain) target="$RA" ;;
             direct) target="$IPERF_RA"; in_host pa curl -sf --max-time 20 -o /dev/null "http://$WEB_RA:8080/" || true ;;
+            quic) target="$IPERF_RQ"; in_host pa curl -sf --max-time 20 -o /dev/null "http://$WEB_RQ:8080/" || true ;;
             relayed) target="$IPERF_SB"; in_host pa curl -sf --max-time 20 -o /dev/null "http://$WEB_SB:8080/" || true ;;
         esac
         t0="$(cpu_ticks "$AGENT_PID_pa")"
@@ -192,11 +204,12 @@ for round in $(seq 1 "$ROUNDS"); do
         log "round $round $kind: ${TPUT[$kind.$round]} Mbit/s (pa's agent used ${TPUT[$kind.$round.cpu]} CPU ticks)"
     done
 done
-PATH_RA_AFTER="$(path_to pa ra)" PATH_SB_AFTER="$(path_to pa sb)"
+PATH_RA_AFTER="$(path_to pa ra)" PATH_SB_AFTER="$(path_to pa sb)" PATH_RQ_AFTER="$(path_to pa rq)" LANE_RA_AFTER="$(lane_to pa ra)"
 
 # ---- 2. setup time ------------------------------------------------------------------------
 no_tunnels() { # neither pa nor its peers hold a tunnel to each other
-    [ "$(path_to pa ra)" = none ] && [ "$(path_to pa sb)" = none ] && [ "$(path_to ra pa)" = none ] && [ "$(path_to sb pa)" = none ]
+    [ "$(path_to pa ra)" = none ] && [ "$(path_to pa sb)" = none ] && [ "$(path_to ra pa)" = none ] && [ "$(path_to sb pa)" = none ] \
+        && [ "$(path_to pa rq)" = none ] && [ "$(path_to rq pa)" = none ]
 }
 starttransfer() { local v; v="$(in_host pa curl -s -o /dev/null --max-time 30 -w '%{time_starttransfer}' "http://$1:8080/")" && echo "$v" || echo failed; }
 # The cold call: the time just before curl starts (inside pa, so no namespace entry in between) on
@@ -277,7 +290,7 @@ done
 median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
 mib() { awk -v v="$1" 'BEGIN {if (v == "") print "-"; else printf "%.1f", v / 1024}'; }
 collect() { local k r out=""; for r in $(seq 1 "$ROUNDS"); do out+="${TPUT[$1.$r]} "; done; echo "$out"; }
-PLAIN="$(collect plain | median)" DIRECT="$(collect direct | median)" RELAYED="$(collect relayed | median)"
+PLAIN="$(collect plain | median)" DIRECT="$(collect direct | median)" QUIC="$(collect quic | median)" RELAYED="$(collect relayed | median)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + 0 == 0 || b + 0 == 0) print "-"; else printf "%.0f %%", 100 * a / b}'; }
 
 # Setup figures and the breakdown from the agents' logs (same clock, millisecond timestamps).
@@ -377,10 +390,11 @@ mkdir -p "$(dirname "$out")"
     echo "# Tunnel benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')${QUICK:+ (--quick)}"
     echo
     echo "Produced by \`bench/tunnel/run.sh${QUICK:+ --quick}\` (ROUNDS=$ROUNDS, IPERF_SECONDS=$IPERF_SECONDS, SETUP_RUNS=$SETUP_RUNS,"
-    echo "AGENTS=$AGENTS) in bench/tunnel/topology.yaml: pa behind a port-restricted NAT, ra routed without NAT,"
-    echo "sb behind a symmetric NAT, mesh-server on the relay. Agents: mesh-agent with \`$AGENT_OPTS\`"
+    echo "AGENTS=$AGENTS) in bench/tunnel/topology.yaml: pa behind a port-restricted NAT, ra and rq routed without NAT"
+    echo "(rq's agent with its direct TCP lane off), sb behind a symmetric NAT, mesh-server on the relay. Agents: mesh-agent with \`$AGENT_OPTS\`"
     echo "($AGENT_OPTS_SOURCE), reading standalone cloudcore-lite, tunnel authenticated with a join token."
-    echo "Paths from pa before the runs: ra $PATH_RA, sb $PATH_SB; after the throughput runs: ra $PATH_RA_AFTER, sb $PATH_SB_AFTER."
+    echo "Paths from pa before the runs: ra $PATH_RA (direct TCP lane: $LANE_RA), rq $PATH_RQ (lane: $LANE_RQ), sb $PATH_SB;"
+    echo "after the throughput runs: ra $PATH_RA_AFTER (lane: $LANE_RA_AFTER), rq $PATH_RQ_AFTER, sb $PATH_SB_AFTER."
     echo
     echo "## Machine"
     echo
@@ -393,14 +407,16 @@ mkdir -p "$(dirname "$out")"
     echo "## 1. Throughput (iperf3 from pa, $IPERF_SECONDS s per run, $ROUNDS alternating rounds, medians)"
     echo
     echo "plain: iperf3 -c ra directly (pa's NAT, the internet segment, ra's router). direct: iperf3 -c the ClusterIP"
-    echo "of iperf-ra, so pa's iptables DNAT -> pa's agent (L4 proxy) -> QUIC stream over the punched ICE pair ->"
-    echo "ra's agent -> iperf3 on ra. relayed: the same to iperf-sb, through mesh-server's TURN relay. CPU: user+system"
+    echo "of iperf-ra, so pa's iptables DNAT -> pa's agent (L4 proxy) -> ra's direct TCP lane (TLS 1.3) -> ra's agent ->"
+    echo "iperf3 on ra. QUIC: the same to iperf-rq, whose agent offers no lane: a QUIC stream over the punched ICE pair."
+    echo "relayed: the same to iperf-sb, through mesh-server's TURN relay (QUIC). CPU: user+system"
     echo "ticks (1/100 s) of pa's agent during the run."
     echo
     echo "| path | Mbit/s (median) | vs plain | runs (Mbit/s) | pa agent CPU ticks per run |"
     echo "|---|---:|---:|---|---|"
     echo "| plain TCP pa -> ra | $PLAIN | 100 % | $(collect plain) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[plain.$r.cpu]}"; done) |"
-    echo "| tunnel, direct-punched | $DIRECT | $(ratio "$DIRECT" "$PLAIN") | $(collect direct) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[direct.$r.cpu]}"; done) |"
+    echo "| tunnel, direct: TCP lane (pa -> ra) | $DIRECT | $(ratio "$DIRECT" "$PLAIN") | $(collect direct) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[direct.$r.cpu]}"; done) |"
+    echo "| tunnel, direct: QUIC over the punched pair (pa -> rq) | $QUIC | $(ratio "$QUIC" "$PLAIN") | $(collect quic) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[quic.$r.cpu]}"; done) |"
     echo "| tunnel, relayed (for information) | $RELAYED | $(ratio "$RELAYED" "$PLAIN") | $(collect relayed) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[relayed.$r.cpu]}"; done) |"
     echo
     echo "Target: direct >= 50 % of plain. Relayed UDP throughput of mesh-server against coturn on one path is in"

@@ -154,7 +154,7 @@ public final class Agent implements AutoCloseable {
                 t.setupTimeout(), t.enableHolePunch(), t.listenPort(), config.commonConfig().bridgeDeviceName(),
                 new PathUpgradePolicy(t.pathUpgrade().enable(), Duration.ofSeconds(t.pathUpgrade().firstDelay()),
                         Duration.ofSeconds(t.pathUpgrade().maxDelay()), Duration.ofSeconds(t.pathUpgrade().drainTimeout())),
-                InterfaceExclusions.of(t.excludeInterfaces())),
+                InterfaceExclusions.of(t.excludeInterfaces()), t.enableDirectTcp() ? t.tcpListenPort() : -1),
                 new CatalogTargets(nodeName, store::current), metrics);
         service.start();
         stopOrder.push(service);

@@ -236,9 +236,10 @@ public final class MeshctlCommand implements Callable<Integer> {
                 rows.add(List.of(p.path("node").asText(), p.path("state").asText(), path,
                         p.path("rttMillis").isNumber() ? String.format("%.1f ms", p.path("rttMillis").asDouble()) : "-",
                         p.path("bytesSent").asText("0"), p.path("bytesReceived").asText("0"), p.path("streams").asText("0"),
-                        p.path("since").asText("-"), p.path("upgrades").asText("0")));
+                        p.path("since").asText("-"), p.path("upgrades").asText("0"),
+                        p.hasNonNull("directTcp") ? "tcp " + p.path("directTcp").asText() : "-"));
             }
-            table(out(), List.of("PEER", "STATE", "PATH", "RTT", "SENT", "RECEIVED", "STREAMS", "SINCE", "UPGRADES"), rows);
+            table(out(), List.of("PEER", "STATE", "PATH", "RTT", "SENT", "RECEIVED", "STREAMS", "SINCE", "UPGRADES", "TCP LANE"), rows);
             for (JsonNode s : peers.path("meshServers")) {
                 out().println("mesh-server " + s.path("server").asText() + (s.path("registered").asBoolean() ? " registered" : " not registered")
                         + " since " + s.path("since").asText());

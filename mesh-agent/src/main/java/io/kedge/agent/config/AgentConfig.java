@@ -93,13 +93,18 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
      * unused tunnel stays open ({@code idleTimeout}, seconds); how a tunnel over a relay looks for a
      * direct path ({@code pathUpgrade}); which network interfaces never offer ICE host candidates
      * ({@code excludeInterfaces}, name patterns with * and ?; default: common container, overlay
-     * and VM bridges, see {@link InterfaceExclusions#DEFAULT_PATTERNS}; the mesh bridge always).
+     * and VM bridges, see {@link InterfaceExclusions#DEFAULT_PATTERNS}; the mesh bridge always);
+     * the direct TCP lane ({@code enableDirectTcp}, default on: TCP streams to a peer whose TLS
+     * listener is reachable go over TCP instead of QUIC; {@code tcpListenPort}, default 20006, 0 any).
      */
     public record EdgeTunnel(Boolean enable, Integer listenPort, Boolean enableHolePunch, Integer heartbeatPeriod, List<String> meshServers,
                              String caFile, String certFile, String keyFile, String joinToken, String joinTokenFile, Integer idleTimeout,
-                             Integer setupTimeout, PathUpgrade pathUpgrade, List<String> excludeInterfaces) {
+                             Integer setupTimeout, PathUpgrade pathUpgrade, List<String> excludeInterfaces, Boolean enableDirectTcp,
+                             Integer tcpListenPort) {
         public static final EdgeTunnel DEFAULT = new EdgeTunnel(null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null, null);
+        /** The direct TCP lane's default port: EdgeMesh's tunnel port (its libp2p TCP listener). */
+        public static final int DEFAULT_TCP_LISTEN_PORT = 20006;
 
         public EdgeTunnel {
             meshServers = meshServers == null ? List.of() : List.copyOf(meshServers);
@@ -107,6 +112,9 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
             listenPort = listenPort == null ? 0 : listenPort;
             require(listenPort >= 0 && listenPort < 65536, "listenPort", listenPort, "must be between 0 (any) and 65535");
             enableHolePunch = enableHolePunch == null || enableHolePunch;
+            enableDirectTcp = enableDirectTcp == null || enableDirectTcp;
+            tcpListenPort = tcpListenPort == null ? DEFAULT_TCP_LISTEN_PORT : tcpListenPort;
+            require(tcpListenPort >= 0 && tcpListenPort < 65536, "tcpListenPort", tcpListenPort, "must be between 0 (any) and 65535");
             heartbeatPeriod = heartbeatPeriod == null ? 10 : heartbeatPeriod;
             require(heartbeatPeriod >= 1 && heartbeatPeriod <= 50, "heartbeatPeriod", heartbeatPeriod,
                     "must be between 1 and 50 seconds (below the server's idle timeout and NAT binding lifetimes)");

@@ -16,6 +16,7 @@ import org.ice4j.ice.RemoteCandidate;
  */
 final class IceCandidates {
     static final String TCP_RELAY = "tcp-relay";
+    static final String DIRECT_TCP = "kedge-tcp";
 
     private IceCandidates() {
     }
@@ -96,6 +97,34 @@ final class IceCandidates {
             }
         }
         return null;
+    }
+
+    /**
+     * The candidate line that offers this agent's direct TCP lane on {@code address}: an RFC 6544
+     * passive TCP candidate, which ICE (UDP only here) skips. The peer tries a TLS connection
+     * there once the tunnel is open ({@link DirectTcpLane}).
+     */
+    static String directTcp(InetAddress address, int port) {
+        return "candidate:" + DIRECT_TCP + " 1 tcp 1 " + address.getHostAddress() + " " + port + " typ host tcptype passive";
+    }
+
+    /** The direct TCP lane addresses a peer offered with {@link #directTcp} (at most {@code limit}, malformed lines skipped). */
+    static List<java.net.InetSocketAddress> directTcpAddresses(List<String> lines, int limit) {
+        List<java.net.InetSocketAddress> out = new java.util.ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.strip().split(" +");
+            if (out.size() < limit && f.length >= 8 && f[0].equals("candidate:" + DIRECT_TCP) && f[2].equalsIgnoreCase("tcp")
+                    && f[6].equals("typ")) {
+                InetAddress address = ipLiteral(f[4]);
+                if (address != null && f[5].matches("\\d{1,5}")) {
+                    int port = Integer.parseInt(f[5]);
+                    if (port > 0 && port < 65536) {
+                        out.add(new java.net.InetSocketAddress(address, port));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** The addresses of the UDP host candidates among {@code lines} (IP literals only). */

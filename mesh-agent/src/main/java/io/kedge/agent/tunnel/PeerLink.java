@@ -40,6 +40,15 @@ final class PeerLink {
     volatile String via;
     volatile Instant since;
     volatile long lastUsedNanos = System.nanoTime();
+    /** The peer's certificate fingerprint, as it signaled it (what its direct TCP lane is pinned to). */
+    volatile String peerFingerprint;
+    /** Where the peer offered its direct TCP lane (its TLS listener), from its offer or answer. */
+    volatile java.util.List<java.net.InetSocketAddress> peerTcp = java.util.List.of();
+    /** The peer's direct TCP lane address that answered a probe: TCP streams go there; null while there is none. */
+    volatile java.net.InetSocketAddress directTcp;
+    /** Bytes through the direct TCP lane's streams (both ends' streams on this link). */
+    final java.util.concurrent.atomic.AtomicLong laneBytesIn = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong laneBytesOut = new java.util.concurrent.atomic.AtomicLong();
     /** This end cannot send UDP beyond its site, or the peer declined upgrades: no direct path to look for. */
     volatile boolean noDirectPath;
     /** Path upgrades: the one in progress, how many tries failed since the last success, successes and when the last one was. */
@@ -89,8 +98,10 @@ final class PeerLink {
         m.put("upgradedAt", upgradedAt == null ? null : upgradedAt.toString());
         m.put("draining", retired.size());
         DatagramPath b = bridge;
-        m.put("bytesSent", b == null ? 0 : b.bytesOut());
-        m.put("bytesReceived", b == null ? 0 : b.bytesIn());
+        m.put("bytesSent", (b == null ? 0 : b.bytesOut()) + laneBytesOut.get());
+        m.put("bytesReceived", (b == null ? 0 : b.bytesIn()) + laneBytesIn.get());
+        java.net.InetSocketAddress lane = directTcp;
+        m.put("directTcp", lane == null ? null : lane.getAddress().getHostAddress() + ":" + lane.getPort());
         QuicChannel q = quic;
         if (q != null && q.isActive()) {
             try {

@@ -79,6 +79,10 @@ final class StreamAcceptHandler extends ChannelInboundHandlerAdapter {
             answerAndClose(ctx, StreamHeader.REFUSED, "malformed stream header");
             return;
         }
+        if (target == StreamHeader.PROBE) {
+            answerAndClose(ctx, StreamHeader.OK, "probe");
+            return;
+        }
         String refusal = targets.refusal(target.protocol(), target.address());
         if (refusal != null) {
             metrics.refusedStream("not_local");

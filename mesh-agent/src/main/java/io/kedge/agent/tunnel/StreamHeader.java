@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The first bytes of every tunnel stream, from the opening agent: magic "KT", version 1, protocol
- * (0 TCP, 1 UDP), an IPv4 target address and port (10 bytes). The receiving agent answers with one
+ * (0 TCP, 1 UDP, 2 a probe: {@link #PROBE}), an IPv4 target address and port (10 bytes). The receiving agent answers with one
  * status byte (0 connected, 1 refused, 2 dial failed), a 2-byte length and a UTF-8 reason; only
  * after "connected" does the stream carry the connection's bytes (TCP) or 2-byte length-framed
  * datagrams (UDP).
@@ -25,6 +25,18 @@ final class StreamHeader {
     }
 
     record Target(Protocol protocol, InetSocketAddress address) {
+    }
+
+    /**
+     * A probe (protocol byte 2, address 0.0.0.0:0): the receiving agent answers "connected" and
+     * closes. It tells the opener that the receiver accepted its certificate, which a TLS 1.3 client
+     * cannot tell from its own handshake (the server judges the client's certificate after the
+     * client finished).
+     */
+    static final Target PROBE = new Target(null, new InetSocketAddress(0));
+
+    static void writeProbe(ByteBuf out) {
+        out.writeByte('K').writeByte('T').writeByte(1).writeByte(2).writeInt(0).writeShort(0);
     }
 
     static void write(ByteBuf out, Protocol protocol, InetSocketAddress target) {
@@ -45,6 +57,9 @@ final class StreamHeader {
         byte[] ip = new byte[4];
         in.readBytes(ip);
         int port = in.readUnsignedShort();
+        if (proto == 2 && port == 0) {
+            return PROBE;
+        }
         if ((proto != 0 && proto != 1) || port == 0) {
             return null;
         }

@@ -32,6 +32,7 @@ final class StreamOpenHandler extends ChannelDuplexHandler {
     private boolean answered;
     private boolean headerSent;
 
+    /** @param protocol null for a probe ({@link StreamHeader#PROBE}; {@code target} is then only for messages) */
     StreamOpenHandler(Protocol protocol, InetSocketAddress target, Promise<Channel> opened) {
         this.protocol = protocol;
         this.target = target;
@@ -59,7 +60,11 @@ final class StreamOpenHandler extends ChannelDuplexHandler {
         headerSent = true;
         org.slf4j.LoggerFactory.getLogger(StreamOpenHandler.class).debug("header to {} on {}", target, ctx.channel());
         ByteBuf header = ctx.alloc().buffer(StreamHeader.LENGTH);
-        StreamHeader.write(header, protocol, target);
+        if (protocol == null) {
+            StreamHeader.writeProbe(header);
+        } else {
+            StreamHeader.write(header, protocol, target);
+        }
         ctx.writeAndFlush(header);
     }
 

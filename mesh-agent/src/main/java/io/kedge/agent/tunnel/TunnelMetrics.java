@@ -16,6 +16,8 @@ final class TunnelMetrics {
     private final Counter upgrades;
     private final Gauge signalingSessions;
     private final CounterDataPoint sentToTargets;
+    private final Counter streamsOpened;
+    private final Counter directTcpProbes;
     private final CounterDataPoint receivedFromTargets;
 
     TunnelMetrics(PrometheusRegistry registry) {
@@ -33,10 +35,24 @@ final class TunnelMetrics {
                 .help("Tries of relayed tunnels for a direct path, by result (success, or why not)").labelNames("result").register(registry);
         signalingSessions = Gauge.builder().name("kedge_tunnel_signaling_sessions").help("mesh-servers this agent is registered with")
                 .register(registry);
+        streamsOpened = Counter.builder().name("kedge_tunnel_streams_opened_total")
+                .help("Streams this agent opened to peers, by lane: quic (the tunnel's connection) or tcp (a direct TLS connection)")
+                .labelNames("lane").register(registry);
+        directTcpProbes = Counter.builder().name("kedge_tunnel_direct_tcp_probes_total")
+                .help("Looks for a direct TCP lane to a peer, by result (open, unreachable, none_offered)").labelNames("result")
+                .register(registry);
         Counter bytes = Counter.builder().name("kedge_tunnel_target_bytes_total")
                 .help("Bytes between tunnel streams from peers and this node's endpoints").labelNames("direction").register(registry);
         sentToTargets = bytes.labelValues("to_endpoint");
         receivedFromTargets = bytes.labelValues("from_endpoint");
+    }
+
+    void streamOpened(String lane) {
+        streamsOpened.labelValues(lane).inc();
+    }
+
+    void directTcpProbe(String result) {
+        directTcpProbes.labelValues(result).inc();
     }
 
     void tunnelOpened(PathKind path, double setupSeconds) {

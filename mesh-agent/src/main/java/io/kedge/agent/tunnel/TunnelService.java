@@ -64,18 +64,19 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     /** What the service needs to run. */
     public record Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
                            int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
-                           String meshBridgeDevice, PathUpgradePolicy pathUpgrades, InterfaceExclusions iceExclusions) {
+                           String meshBridgeDevice, PathUpgradePolicy pathUpgrades, InterfaceExclusions iceExclusions, int directTcpPort) {
+        /** {@code directTcpPort}: the direct TCP lane's listener port, 0 for any free one, -1 for no lane. */
         public Settings {
             pathUpgrades = pathUpgrades == null ? PathUpgradePolicy.DEFAULT : pathUpgrades;
             iceExclusions = iceExclusions == null ? InterfaceExclusions.of(InterfaceExclusions.DEFAULT_PATTERNS) : iceExclusions;
         }
 
-        /** Settings with the default interface exclusions. */
+        /** Settings with the default interface exclusions and a direct TCP lane on any free port. */
         public Settings(String nodeName, List<String> meshServers, SslContext signalingTls, Supplier<SignalMessage.Register> registration,
                         int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
                         String meshBridgeDevice, PathUpgradePolicy pathUpgrades) {
             this(nodeName, meshServers, signalingTls, registration, heartbeatSeconds, idleTimeoutSeconds, setupTimeoutSeconds, holePunch,
-                    listenPort, meshBridgeDevice, pathUpgrades, null);
+                    listenPort, meshBridgeDevice, pathUpgrades, null, 0);
         }
 
         /** Settings with the default path-upgrade policy. */
@@ -83,7 +84,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                         int heartbeatSeconds, int idleTimeoutSeconds, int setupTimeoutSeconds, boolean holePunch, int listenPort,
                         String meshBridgeDevice) {
             this(nodeName, meshServers, signalingTls, registration, heartbeatSeconds, idleTimeoutSeconds, setupTimeoutSeconds, holePunch,
-                    listenPort, meshBridgeDevice, PathUpgradePolicy.DEFAULT, null);
+                    listenPort, meshBridgeDevice, PathUpgradePolicy.DEFAULT, null, 0);
         }
     }
 
@@ -99,6 +100,8 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
     private final EventLoopGroup group;
     private final ExecutorService setup;
     private final PathUpgrades upgrades;
+    /** Null when the settings turned the direct TCP lane off. */
+    private final DirectTcpLane lane;
     private final List<SignalingSession> sessions = new ArrayList<>();
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();
     /** Two ICE failures to a peer within five minutes send its next tunnels over the TCP relay. */
@@ -124,9 +127,24 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("tunnel", true), NioIoHandler.newFactory());
         this.setup = Executors.newCachedThreadPool(new DefaultThreadFactory("tunnel-setup", true));
         this.upgrades = new PathUpgrades(settings, this, group, setup, metrics, certificate.fingerprint());
+        this.lane = settings.directTcpPort() < 0 ? null : new DirectTcpLane(settings.directTcpPort(), settings.meshBridgeDevice(),
+                settings.iceExclusions(), certificate, localTargets, metrics, group, this::linkSignaling);
+    }
+
+    /** The link (not closed) whose peer signaled {@code fingerprint}, or null. */
+    private PeerLink linkSignaling(String fingerprint) {
+        for (PeerLink link : links.values()) {
+            if (link.state != PeerLink.State.CLOSED && fingerprint.equals(link.peerFingerprint)) {
+                return link;
+            }
+        }
+        return null;
     }
 
     public void start() {
+        if (lane != null) {
+            lane.start(); // before any offer, which carries its addresses
+        }
         SignalingSession.Listener listener = new SignalingSession.Listener() {
             @Override
             public void registered(SignalingSession session) {
@@ -183,24 +201,34 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             PeerLink used = live != null && live.state == PeerLink.State.OPEN && live.quic != null ? live : link;
             QuicChannel current = used == live ? live.quic : quic;
             used.touch();
-            current.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
-                @Override
-                protected void initChannel(QuicStreamChannel stream) {
-                    countStream(used, stream);
-                    stream.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
-                    stream.pipeline().addLast("open", new StreamOpenHandler(protocol, target, result));
-                    if (protocol == Protocol.UDP) {
-                        stream.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(65535 + 2, 0, 2, 0, 2))
-                                .addLast("framer", new LengthFieldPrepender(2));
-                    }
-                }
-            }).addListener(f -> {
-                if (!f.isSuccess()) {
-                    result.tryFailure(f.cause());
-                }
-            });
+            if (protocol == Protocol.TCP && lane != null && used.directTcp != null) {
+                lane.open(used, target, loop, result, () -> openOnQuic(used, current, target, protocol, result));
+            } else {
+                openOnQuic(used, current, target, protocol, result);
+            }
         });
         return result;
+    }
+
+    /** Opens the stream as a stream of the link's QUIC connection. */
+    private void openOnQuic(PeerLink used, QuicChannel current, InetSocketAddress target, Protocol protocol, Promise<Channel> result) {
+        metrics.streamOpened("quic");
+        current.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                countStream(used, stream);
+                stream.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
+                stream.pipeline().addLast("open", new StreamOpenHandler(protocol, target, result));
+                if (protocol == Protocol.UDP) {
+                    stream.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(65535 + 2, 0, 2, 0, 2))
+                            .addLast("framer", new LengthFieldPrepender(2));
+                }
+            }
+        }).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.tryFailure(f.cause());
+            }
+        });
     }
 
     private void countStream(PeerLink link, Channel stream) {
@@ -341,6 +369,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         if (turn != null) {
             candidates.add(IceCandidates.tcpRelay(turn.relayed()));
         }
+        if (lane != null) {
+            candidates.addAll(lane.candidateLines());
+        }
         SignalMessage.Description d = new SignalMessage.Description(settings.nodeName(), link.peer, link.session, kind,
                 ice == null ? IceCandidates.TCP_RELAY : ice.ufrag(), ice == null ? UUID.randomUUID().toString() : ice.password(),
                 candidates, certificate.fingerprint());
@@ -407,6 +438,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 close(existing, "replaced by a new offer");
             }
             answer = new PeerLink(offer.from(), offer.session(), false, ready);
+            learnPeer(answer, offer);
             links.put(offer.from(), answer);
         }
         armSetupTimeout(answer);
@@ -441,6 +473,7 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             log.debug("answer from {} for no pending offer", d.from());
             return;
         }
+        learnPeer(link, d);
         setup.execute(() -> {
             InetSocketAddress peerRelay = IceCandidates.tcpRelay(d.candidates());
             if (peerRelay != null) {
@@ -456,6 +489,12 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
                 connect(link, d);
             }
         });
+    }
+
+    /** What the peer's offer or answer says about it beyond ICE: its certificate and where its direct TCP lane listens. */
+    private static void learnPeer(PeerLink link, SignalMessage.Description d) {
+        link.peerFingerprint = d.fingerprint();
+        link.peerTcp = List.copyOf(IceCandidates.directTcpAddresses(d.candidates(), DirectTcpLane.MAX_ADDRESSES));
     }
 
     private static void closeIce(PeerLink link) {
@@ -640,6 +679,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
         // Keep ICE's consent and keepalives running as long as the tunnel lives (the pair's socket is the bridge's).
         heartbeat(link);
         upgrades.opened(link);
+        if (lane != null) {
+            lane.probe(link);
+        }
     }
 
     /** When {@code quic} ends while it is still the link's connection (not one an upgrade left behind), the tunnel ends. */
@@ -827,6 +869,9 @@ public final class TunnelService implements io.kedge.agent.tunnel.Tunnel, AutoCl
             Thread.currentThread().interrupt();
         }
         sessions.forEach(SignalingSession::close);
+        if (lane != null) {
+            lane.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

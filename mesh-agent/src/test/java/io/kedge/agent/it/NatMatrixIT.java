@@ -39,6 +39,9 @@ import org.junit.jupiter.api.TestFactory;
  *       MASQUERADE gives it another source port, which the peer's NAT filters out. Punching would
  *       need both first checks to leave before either arrives (tens of microseconds here).</li>
  * </ul>
+ * Beside the tunnel, the direct TCP lane: an end whose peer sits in a site without NAT reaches the
+ * peer's TLS listener (from behind any NAT, also from a udp-blocked site) and its TCP streams take
+ * it; towards a NATed peer there is none.
  */
 @WithTopology("nat-matrix.yaml")
 class NatMatrixIT {
@@ -83,6 +86,15 @@ class NatMatrixIT {
 
     /** One ordered pair of site types: node {@code from} (of type a) offers to node {@code to} (of type b). */
     record Pair(Site a, Site b, String from, String to, String expected) {
+        /** Whether {@code from} finds a direct TCP lane to {@code to}: {@code to}'s listener is routed. */
+        boolean laneForward() {
+            return b == Site.NONE;
+        }
+
+        boolean laneBack() {
+            return a == Site.NONE;
+        }
+
         String label() {
             return a.label + " -> " + b.label + " (" + from + " -> " + to + "): " + expected;
         }
@@ -106,7 +118,7 @@ class NatMatrixIT {
 
     @TestFactory
     Stream<DynamicTest> everyOrderedPairOfSiteTypes() {
-        return orderedPairs().stream().map(p -> DynamicTest.dynamicTest(p.label(), () -> pair(p.from(), p.to(), p.expected())));
+        return orderedPairs().stream().map(p -> DynamicTest.dynamicTest(p.label(), () -> pair(p.from(), p.to(), p.expected(), p.laneForward(), p.laneBack())));
     }
 
     /**
@@ -116,10 +128,10 @@ class NatMatrixIT {
      */
     @Test
     void udpBlockedNodesOnOneLanConnectOverTheLan() throws Exception {
-        pair("u1", "u3", "direct-lan");
+        pair("u1", "u3", "direct-lan", true, true);
     }
 
-    static void pair(String from, String to, String expected) throws Exception {
+    static void pair(String from, String to, String expected, boolean laneForward, boolean laneBack) throws Exception {
         tunnel.awaitRegistered(from);
         tunnel.awaitRegistered(to);
         System.out.printf("pair %s -> %s: expecting %s%n", from, to, expected);
@@ -129,5 +141,19 @@ class NatMatrixIT {
         assertThat(tunnel.peerPath(to, from)).as("path %s reports to %s", to, from).isEqualTo(expected);
         // The answering end's streams ride the same tunnel.
         assertThat(tunnel.tcp(to, from, "back-" + to)).isEqualTo("RESULT ok back-" + to);
+        assertLane(from, to, laneForward);
+        assertLane(to, from, laneBack);
+    }
+
+    /** Whether {@code from} has a direct TCP lane to {@code to} (awaited when one is expected), and a TCP stream over it. */
+    static void assertLane(String from, String to, boolean expected) throws Exception {
+        if (expected) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertThat(tunnel.peerField(from, to, "directTcp")).as("%s's direct TCP lane to %s", from, to)
+                            .startsWith(tunnel.addresses.get(to) + ":"));
+            assertThat(tunnel.tcp(from, to, "lane-" + from)).isEqualTo("RESULT ok lane-" + from);
+        } else {
+            assertThat(tunnel.peerField(from, to, "directTcp")).as("%s's direct TCP lane to %s", from, to).isNull();
+        }
     }
 }

@@ -63,6 +63,48 @@ class TunnelIT {
                 assertThat(TunnelNodes.allocations(topo.host("relay"))).doesNotContain("\"r1\""));
     }
 
+    /**
+     * The direct TCP lane: r1's TLS listener can be reached from p1 (behind a port-restricted NAT)
+     * and from s1 (behind a symmetric NAT), so their TCP streams to r1 take it; p1's listener sits behind its NAT, so r1's streams to p1 stay on QUIC.
+     * UDP goes over QUIC either way.
+     */
+    @Test
+    void tcpStreamsTakeTheDirectLaneWhereThePeersListenerCanBeReached() throws Exception {
+        for (String node : List.of("p1", "r1", "s1")) {
+            tunnel.awaitRegistered(node);
+        }
+        assertThat(tunnel.tcp("p1", "r1", "opens-the-tunnel")).isEqualTo("RESULT ok opens-the-tunnel");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(tunnel.peerField("p1", "r1", "directTcp")).startsWith(tunnel.addresses.get("r1") + ":"));
+        double before = laneStreams("p1", "tcp");
+        assertThat(tunnel.tcp("p1", "r1", "over-the-lane")).isEqualTo("RESULT ok over-the-lane");
+        assertThat(laneStreams("p1", "tcp")).isEqualTo(before + 1);
+        double quicBefore = laneStreams("p1", "quic");
+        assertThat(tunnel.udp("p1", "r1", "datagram-on-quic")).isEqualTo("RESULT ok datagram-on-quic");
+        assertThat(laneStreams("p1", "quic")).isEqualTo(quicBefore + 1);
+
+        // r1's probe of p1's listener ends at p1's NAT: its streams keep going over QUIC.
+        assertThat(tunnel.tcp("r1", "p1", "back-on-quic")).isEqualTo("RESULT ok back-on-quic");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(tunnel.metric("r1", "kedge_tunnel_direct_tcp_probes_total")).contains("unreachable"));
+        assertThat(tunnel.peerField("r1", "p1", "directTcp")).isNull();
+        assertThat(laneStreams("r1", "tcp")).isZero();
+
+        // Through a symmetric NAT as well.
+        assertThat(tunnel.tcp("s1", "r1", "symmetric-nat")).isEqualTo("RESULT ok symmetric-nat");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(tunnel.peerField("s1", "r1", "directTcp")).startsWith(tunnel.addresses.get("r1") + ":"));
+        assertThat(tunnel.tcp("s1", "r1", "lane-from-s1")).isEqualTo("RESULT ok lane-from-s1");
+        assertThat(laneStreams("s1", "tcp")).isEqualTo(1);
+    }
+
+    /** Streams {@code node} opened on {@code lane} (quic or tcp), from its metrics. */
+    private static double laneStreams(String node, String lane) throws IOException {
+        String samples = tunnel.metric(node, "kedge_tunnel_streams_opened_total");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("lane=\"" + lane + "\"\\} ([0-9.E]+)").matcher(samples);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     /** s1's symmetric NAT maps every destination to a new port: no hole lines up, so the tunnel goes through the relay. */
     @Test
     void aSymmetricNatIsCrossedThroughTheRelay() throws Exception {

@@ -20,6 +20,9 @@ class EdgeTunnelConfigTest {
         assertThat(t.enable()).isTrue();
         assertThat(t.heartbeatPeriod()).isEqualTo(10);
         assertThat(t.enableHolePunch()).isTrue();
+        assertThat(t.enableDirectTcp()).isTrue();
+        assertThat(t.tcpListenPort()).isEqualTo(20006);
+        assertThat(parse("{enableDirectTcp: false, tcpListenPort: 0}").enableDirectTcp()).isFalse();
     }
 
     @Test
@@ -28,6 +31,7 @@ class EdgeTunnelConfigTest {
         assertThatThrownBy(() -> parse("{meshServers: ['203.0.113.10:7443']}")).hasMessageContaining("needs an identity");
         assertThatThrownBy(() -> parse("{enable: true}")).hasMessageContaining("meshServers");
         assertThatThrownBy(() -> parse("{heartbeatPeriod: 90}")).hasMessageContaining("heartbeatPeriod");
+        assertThatThrownBy(() -> parse("{tcpListenPort: 70000}")).hasMessageContaining("tcpListenPort").hasMessageContaining("70000");
         assertThatThrownBy(() -> parse("{certFile: /x.crt, keyFile: /x.key, meshServers: ['203.0.113.10:7443']}"))
                 .hasMessageContaining("caFile");
     }
