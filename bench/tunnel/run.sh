@@ -183,7 +183,8 @@ log "paths from pa: ra $PATH_RA (TCP lane $LANE_RA), rq $PATH_RQ (TCP lane $LANE
 iperf() { # iperf LABEL TARGET: one iperf3 run from pa, prints Mbit/s received (or "failed")
     local label="$1" target="$2" out="$WORK/iperf-$1-$3.json"
     if in_host pa timeout $((IPERF_SECONDS + 30)) iperf3 -c "$target" -p 5201 -t "$IPERF_SECONDS" -J >"$out" 2>&1; then
-        /usr/bin/python3 -c 'import json,sys; print("%.0f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$out"
+        # iperf3 3.12 may exit 0 after an error, with no totals in its report.
+        /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.get("end", {}).get("sum_received"); print("%.0f" % (s["bits_per_second"] / 1e6) if s and not d.get("error") else "failed")' "$out"
     else
         echo failed
     fi

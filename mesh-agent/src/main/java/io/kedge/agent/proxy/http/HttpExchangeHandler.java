@@ -86,6 +86,8 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     // The response head, held until the first piece of body (or the end of the upstream's read).
     private ByteBuf responseHead;
     private boolean awaitingUpstreamWritable;
+    /** Request body bytes written to an upstream on another event loop whose writes have not completed (changed on this loop only). */
+    private long bodyInFlight;
     // A finished response was written but not flushed: the flush waits for the end of the
     // upstream's read batch, so that one read's worth of responses costs one flush.
     private boolean flushPending;
@@ -219,18 +221,37 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         if (n > 0) {
             bodySent = true;
             metrics.bytesUpstream.inc(n);
-            upstreamChannel.writeAndFlush(bytes, upstreamChannel.voidPromise());
+            if (upstreamChannel.eventLoop() == ctx.channel().eventLoop()) {
+                upstreamChannel.writeAndFlush(bytes, upstreamChannel.voidPromise());
+            } else {
+                writeBodyAcrossLoops(upstreamChannel, bytes, n);
+            }
         } else {
             part.release();
             upstreamChannel.flush();
         }
         if (last) {
             requestDone = true;
-        } else if (upstreamChannel.isWritable()) {
+        } else if (upstreamChannel.isWritable() && bodyInFlight <= RelayHandler.CROSS_LOOP_HIGH) {
             requestRead();
         } else {
             awaitingUpstreamWritable = true;
         }
+    }
+
+    /**
+     * A body part to an upstream on another event loop (a QUIC tunnel stream): its writability does
+     * not count the writes queued for its loop, so the bytes in flight are counted here, and the
+     * body is read on only once the upstream's loop has taken all but a few of them.
+     */
+    private void writeBodyAcrossLoops(Channel up, ByteBuf bytes, int n) {
+        bodyInFlight += n;
+        up.writeAndFlush(bytes).addListener(f -> run(() -> {
+            bodyInFlight -= n;
+            if (bodyInFlight <= RelayHandler.CROSS_LOOP_LOW && up.isWritable()) {
+                upstreamWritable(up);
+            }
+        }));
     }
 
     private void begin(HttpHead req) {

@@ -17,7 +17,11 @@ import java.io.IOException;
  * One direction of a byte pipe: what this channel reads is written to {@code peer}.
  * <ul>
  *   <li>Backpressure: when the peer's outbound buffer is full this channel stops reading; when the
- *       peer drains, its own relay turns this channel's reading back on.</li>
+ *       peer drains, its own relay turns this channel's reading back on. A peer on another event
+ *       loop (a QUIC tunnel stream) also gets at most {@value #CROSS_LOOP_HIGH} bytes in flight:
+ *       writes to it queue as tasks on its loop, which its writability does not always count (a
+ *       QUIC stream's reflects only the connection's send capacity), so reading stops until the
+ *       peer's loop has taken all but {@value #CROSS_LOOP_LOW} of them.</li>
  *   <li>Half-close: end of input here shuts the peer's output (a FIN passed on) while the other
  *       direction keeps flowing; a channel is closed once both of its directions are done. A peer
  *       that cannot half-close (a tunnel stream that is no {@link DuplexChannel}) is closed after
@@ -29,9 +33,17 @@ import java.io.IOException;
  * and tunnel streams.
  */
 public final class RelayHandler extends ChannelInboundHandlerAdapter {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RelayHandler.class);
+    /** Bytes in flight to a peer on another event loop at which reading stops, and below which it resumes. */
+    public static final int CROSS_LOOP_HIGH = 512 * 1024;
+    public static final int CROSS_LOOP_LOW = 128 * 1024;
+
     private final Channel peer;
     private final CounterDataPoint bytes;
     private boolean reset;
+    /** Bytes written to a peer on another event loop whose writes have not completed yet; null when the peer shares ours. */
+    private java.util.concurrent.atomic.AtomicLong inFlight;
+    private volatile boolean pausedForInFlight;
 
     /**
      * @param peer  the channel this one's input goes to
@@ -43,17 +55,52 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (peer.eventLoop() != ctx.channel().eventLoop()) {
+            inFlight = new java.util.concurrent.atomic.AtomicLong();
+        }
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!peer.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof ByteBuf buf) {
-            bytes.inc(buf.readableBytes());
+        int size = msg instanceof ByteBuf buf ? buf.readableBytes() : 0;
+        bytes.inc(size);
+        if (inFlight == null) {
+            peer.write(msg, peer.voidPromise());
+        } else {
+            writeAcrossLoops(ctx, msg, size);
         }
-        peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    private void writeAcrossLoops(ChannelHandlerContext ctx, Object msg, int size) {
+        java.util.concurrent.atomic.AtomicLong pending = inFlight;
+        pending.addAndGet(size);
+        peer.write(msg).addListener(f -> {
+            if (pending.addAndGet(-size) <= CROSS_LOOP_LOW && pausedForInFlight) {
+                ctx.channel().eventLoop().execute(() -> resumeAfterInFlight(ctx));
+            }
+        });
+        if (pending.get() > CROSS_LOOP_HIGH) {
+            pausedForInFlight = true;
+            ctx.channel().config().setAutoRead(false);
+            // The last write may have completed before the flag was set: look again on our loop.
+            ctx.channel().eventLoop().execute(() -> resumeAfterInFlight(ctx));
+        }
+    }
+
+    private void resumeAfterInFlight(ChannelHandlerContext ctx) {
+        if (pausedForInFlight && inFlight.get() <= CROSS_LOOP_LOW) {
+            pausedForInFlight = false;
+            if (peer.isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
     }
 
@@ -66,7 +113,7 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // This channel drained: the peer may read (and so write to us) again.
-        if (ctx.channel().isWritable()) {
+        if (ctx.channel().isWritable() && !peerPausedForInFlight()) {
             peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
@@ -89,6 +136,12 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
             closeIfDone(self);
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Whether the peer's own relay holds its reading until its writes to us (across loops) complete. */
+    private boolean peerPausedForInFlight() {
+        RelayHandler peerRelay = peer.pipeline().get(RelayHandler.class);
+        return peerRelay != null && peerRelay.pausedForInFlight;
     }
 
     /** Closes a channel both of whose directions have ended. */
@@ -114,6 +167,9 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Typically "connection reset by peer": tell the other side the same way.
         reset = cause instanceof IOException;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("relay from {} ended: {}", ctx.channel(), cause.toString());
+        }
         ctx.close();
     }
 
