@@ -242,8 +242,11 @@ final class DirectTcpLane implements AutoCloseable {
             fallback.run();
             return;
         }
-        Promise<Channel> answered = loop.newPromise();
-        Channel ch = connect(link, address, loop, STREAM_CONNECT_MILLIS, new StreamOpenHandler(Protocol.TCP, target, answered), answered);
+        // The caller's loop when it runs NIO channels (no hop between loops), else one of the tunnel's.
+        EventLoop home = loop instanceof io.netty.channel.IoEventLoop ioLoop && ioLoop.isCompatible(io.netty.channel.nio.NioIoHandle.class)
+                ? loop : group.next();
+        Promise<Channel> answered = home.newPromise();
+        Channel ch = connect(link, address, home, STREAM_CONNECT_MILLIS, new StreamOpenHandler(Protocol.TCP, target, answered), answered);
         link.streams.incrementAndGet();
         link.touch();
         ch.closeFuture().addListener(f -> link.streams.decrementAndGet());
