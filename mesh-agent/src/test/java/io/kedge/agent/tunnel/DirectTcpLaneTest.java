@@ -13,9 +13,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.Promise;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -72,9 +70,7 @@ class DirectTcpLaneTest {
         }
 
         String metric(String name) throws Exception {
-            ByteArrayOutputStream text = new ByteArrayOutputStream();
-            PrometheusTextFormatWriter.create().write(text, registry.scrape());
-            return String.join(" | ", text.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(name)).toList());
+            return TunnelNode.metric(registry, name);
         }
     }
 
@@ -116,10 +112,7 @@ class DirectTcpLaneTest {
 
     @Test
     void aProbeFindsThePeersLaneAndStreamsCarryBytesBothWaysWithHalfClose() throws Exception {
-        PeerLink toB = a.linkTo(b, b.certificate.fingerprint());
-        b.linkTo(a, a.certificate.fingerprint());
-        a.lane.probe(toB);
-        await().atMost(Duration.ofSeconds(10)).until(() -> toB.directTcp != null);
+        PeerLink toB = laneFromAToB();
         assertThat(toB.directTcp.getPort()).isEqualTo(b.lane.port());
         assertThat(a.metric("kedge_tunnel_direct_tcp_probes_total")).contains("result=\"open\"} 1.0");
 
@@ -141,10 +134,7 @@ class DirectTcpLaneTest {
 
     @Test
     void theReceiverRefusesTargetsNotOnItsNodeAndTheLaneStays() throws Exception {
-        PeerLink toB = a.linkTo(b, b.certificate.fingerprint());
-        b.linkTo(a, a.certificate.fingerprint());
-        a.lane.probe(toB);
-        await().atMost(Duration.ofSeconds(10)).until(() -> toB.directTcp != null);
+        PeerLink toB = laneFromAToB();
         AtomicBoolean fellBack = new AtomicBoolean();
         Promise<Channel> result = group.next().newPromise();
         a.lane.open(toB, new InetSocketAddress(LOOPBACK, 9), group.next(), result, () -> fellBack.set(true));
@@ -176,10 +166,7 @@ class DirectTcpLaneTest {
 
     @Test
     void aLaneThatStoppedAnsweringHandsTheStreamBackToQuic() throws Exception {
-        PeerLink toB = a.linkTo(b, b.certificate.fingerprint());
-        b.linkTo(a, a.certificate.fingerprint());
-        a.lane.probe(toB);
-        await().atMost(Duration.ofSeconds(10)).until(() -> toB.directTcp != null);
+        PeerLink toB = laneFromAToB();
         b.lane.close();
         CompletableFuture<Boolean> fellBack = new CompletableFuture<>();
         Promise<Channel> result = group.next().newPromise();
@@ -205,6 +192,15 @@ class DirectTcpLaneTest {
         List<String> many = java.util.stream.IntStream.range(1, 20)
                 .mapToObj(i -> "candidate:kedge-tcp 1 tcp 1 198.51.100." + i + " 20006 typ host tcptype passive").toList();
         assertThat(IceCandidates.directTcpAddresses(many, 8)).hasSize(8);
+    }
+
+    /** Tunnels between a and b as signaling leaves them, and a's lane to b once a probe found it. */
+    private PeerLink laneFromAToB() {
+        PeerLink toB = a.linkTo(b, b.certificate.fingerprint());
+        b.linkTo(a, a.certificate.fingerprint());
+        a.lane.probe(toB);
+        await().atMost(Duration.ofSeconds(10)).until(() -> toB.directTcp != null);
+        return toB;
     }
 
     /** Opens a stream on the lane; what it reads goes to {@code received} as text. */
