@@ -82,6 +82,62 @@ final class FakeTunnel implements Tunnel, AutoCloseable {
     }
     private final Channel server;
     final List<Opened> opened = new CopyOnWriteArrayList<>();
+    /** The proxy-side ends of TCP streams, each able to hold what the proxy writes (see {@link #stall}). */
+    private final List<Stall> stalls = new CopyOnWriteArrayList<>();
+    private volatile boolean stalled;
+
+    /**
+     * While stalled, what the proxy writes to a TCP stream is held with its write unfinished and the
+     * stream still writable: a QUIC stream whose connection cannot send, seen from another event loop.
+     */
+    private final class Stall extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final List<Object> held = new java.util.ArrayList<>();
+        private final List<io.netty.channel.ChannelPromise> promises = new java.util.ArrayList<>();
+        private ChannelHandlerContext ctx;
+        final java.util.concurrent.atomic.AtomicLong heldBytes = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            if (stalled || !held.isEmpty()) {
+                if (msg instanceof ByteBuf b) {
+                    heldBytes.addAndGet(b.readableBytes());
+                }
+                held.add(msg);
+                promises.add(promise);
+            } else {
+                ctx.write(msg, promise);
+            }
+        }
+
+        void release() {
+            ctx.executor().execute(() -> {
+                for (int i = 0; i < held.size(); i++) {
+                    ctx.write(held.get(i), promises.get(i));
+                }
+                held.clear();
+                promises.clear();
+                ctx.flush();
+            });
+        }
+    }
+
+    /** Holds (true) or passes on (false, releasing what was held) what the proxy writes to TCP streams. */
+    void stall(boolean on) {
+        stalled = on;
+        if (!on) {
+            stalls.forEach(Stall::release);
+        }
+    }
+
+    /** Bytes held by {@link #stall} so far, over all streams. */
+    long heldBytes() {
+        return stalls.stream().mapToLong(st -> st.heldBytes.get()).sum();
+    }
     private final io.prometheus.metrics.core.datapoints.CounterDataPoint ignored =
             Counter.builder().name("fake_tunnel_bytes").build().labelValues();
 
@@ -132,7 +188,14 @@ final class FakeTunnel implements Tunnel, AutoCloseable {
         Promise<Channel> result = loop.newPromise();
         ChannelFuture connect = new Bootstrap().group(local).channel(LocalChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(protocol == Protocol.UDP ? new DatagramFraming() : new FirstRead(reading))
+                .handler(protocol == Protocol.UDP ? new DatagramFraming() : new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel ch) {
+                        Stall stall = new Stall();
+                        stalls.add(stall);
+                        ch.pipeline().addLast(new FirstRead(reading), stall);
+                    }
+                })
                 .connect(address, self);
         connect.addListener(f -> {
             if (f.isSuccess()) {

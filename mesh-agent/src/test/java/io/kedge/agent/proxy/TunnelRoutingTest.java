@@ -129,6 +129,73 @@ class TunnelRoutingTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> h.proxy.openChannels() == 1);
     }
 
+    /**
+     * A tunnel stream on another event loop that cannot send (a QUIC stream whose connection is
+     * congested) stays writable while the proxy's writes queue for its loop: the proxy stops reading
+     * its client with a bounded number of bytes in flight, and everything arrives once the stream
+     * drains. Without the bound a fast client filled the agent's direct memory.
+     */
+    @Test
+    void aStalledTunnelStreamStopsTheProxyReadingItsClient() throws Exception {
+        TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.ECHO));
+        FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
+        h.reconcile(new TestCatalogs().put(service("echo", tcp("", 80)), endpoint(there.ip(), "node-b", "", there.port())).build());
+        byte[] data = new byte[16 << 20];
+        new Random(7).nextBytes(data);
+        tunnel.stall(true);
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(30_000);
+            s.connect(h.address("echo", "", Protocol.TCP));
+            CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.getInputStream().readNBytes(data.length);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    s.getOutputStream().write(data);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> tunnel.heldBytes() > 0);
+            // The client keeps writing; the proxy holds at most its bound plus one read in flight.
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                    .until(() -> tunnel.heldBytes() <= io.kedge.agent.proxy.tcp.RelayHandler.CROSS_LOOP_HIGH + (1 << 20));
+            assertThat(sent).isNotDone();
+            tunnel.stall(false);
+            sent.get(30, TimeUnit.SECONDS);
+            assertThat(Arrays.equals(back.get(30, TimeUnit.SECONDS), data)).isTrue();
+        }
+    }
+
+    /** The same for an HTTP request body on its way to an endpoint through a stalled tunnel stream. */
+    @Test
+    void aStalledTunnelStreamStopsTheProxyReadingARequestBody(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        HttpBackend there = cleanup.add(new HttpBackend("there", "127.0.0.3"));
+        FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
+        h.reconcile(new TestCatalogs().put(service("web", TestCatalogs.http(80)), endpoint(there.ip(), "node-b", "http", there.port())).build());
+        InetSocketAddress listener = h.address("web", "http", Protocol.TCP);
+        byte[] data = new byte[16 << 20];
+        new Random(8).nextBytes(data);
+        java.nio.file.Path upload = tmp.resolve("upload.bin");
+        java.nio.file.Files.write(upload, data);
+        String expected = "length=" + data.length + " sha256="
+                + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+        tunnel.stall(true);
+        CompletableFuture<String> answer = CompletableFuture.supplyAsync(() ->
+                Curl.get(listener, "/upload", "-H", "Expect:", "--data-binary", "@" + upload));
+        await().atMost(Duration.ofSeconds(10)).until(() -> tunnel.heldBytes() > 0);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> tunnel.heldBytes() <= io.kedge.agent.proxy.tcp.RelayHandler.CROSS_LOOP_HIGH + (1 << 20));
+        tunnel.stall(false);
+        assertThat(answer.get(30, TimeUnit.SECONDS).strip()).isEqualTo(expected);
+    }
+
     @Test
     void datagramsKeepTheirBoundariesThroughTheTunnel() throws Exception {
         UdpEchoBackend there = cleanup.add(new UdpEchoBackend("127.0.0.3"));

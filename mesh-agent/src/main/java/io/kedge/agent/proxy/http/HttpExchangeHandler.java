@@ -527,7 +527,9 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamWritable(Channel ch) {
-        if (ch == upstreamChannel && awaitingUpstreamWritable) {
+        // Across loops the upstream turns writable again as soon as its loop takes the queued writes,
+        // long before they complete: the body waits for the bytes in flight as well.
+        if (ch == upstreamChannel && awaitingUpstreamWritable && bodyInFlight <= RelayHandler.CROSS_LOOP_LOW) {
             awaitingUpstreamWritable = false;
             requestRead();
         }
