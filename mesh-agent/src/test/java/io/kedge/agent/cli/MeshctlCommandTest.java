@@ -55,14 +55,15 @@ class MeshctlCommandTest {
     void peersShowPathRelayRttAndBytes() {
         pages.put("/debug/peers", """
                 {"node":"a1","peers":[
-                  {"node":"a2","state":"connected","path":"direct-lan","via":null,"rttMillis":0.42,"bytesSent":1200,"bytesReceived":3400,"streams":2,"since":"2026-11-23T16:00:00Z","upgrades":1,"upgradedAt":"2026-11-23T16:05:00Z"},
+                  {"node":"a2","state":"connected","path":"direct-lan","via":null,"rttMillis":0.42,"bytesSent":1200,"bytesReceived":3400,"streams":2,"since":"2026-11-23T16:00:00Z","upgrades":1,"upgradedAt":"2026-11-23T16:05:00Z","directTcp":"198.51.100.12:20006"},
                   {"node":"b1","state":"connected","path":"relayed","via":"203.0.113.11:3478","rttMillis":3.5,"bytesSent":10,"bytesReceived":20,"streams":0,"since":"2026-11-23T16:01:00Z"}],
                  "meshServers":[{"server":"203.0.113.11:7443","name":"relay","registered":true,"since":"2026-11-23T15:59:00Z"}]}
                 """);
         Run r = meshctl("peers");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).containsPattern("a2\\s+connected\\s+direct-lan\\s+0\\.4 ms\\s+1200\\s+3400\\s+2\\s+2026-11-23T16:00:00Z\\s+1")
-                .containsPattern("b1\\s+.*2026-11-23T16:01:00Z\\s+0")
+        assertThat(r.out()).containsPattern("a2\\s+connected\\s+direct-lan\\s+0\\.4 ms\\s+1200\\s+3400\\s+2\\s+2026-11-23T16:00:00Z\\s+1\\s+tcp 198\\.51\\.100\\.12:20006")
+                .containsPattern("b1\\s+.*2026-11-23T16:01:00Z\\s+0\\s+-")
+                .contains("TCP LANE")
                 .containsPattern("b1\\s+connected\\s+relayed via 203\\.0\\.113\\.11:3478\\s+3\\.5 ms")
                 .contains("mesh-server 203.0.113.11:7443 registered");
         assertThat(meshctl("-o", "json", "peers").out()).contains("\"path\" : \"relayed\"");
