@@ -96,10 +96,8 @@ class TunnelRoutingTest {
 
     @Test
     void bulkDataCrossesTheTunnelIntact() throws Exception {
-        TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.ECHO));
         FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
-        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
-        h.reconcile(new TestCatalogs().put(service("echo", tcp("", 80)), endpoint(there.ip(), "node-b", "", there.port())).build());
+        ProxyHarness h = echoOnNodeB(tunnel);
         byte[] data = new byte[8 << 20];
         new Random(5).nextBytes(data);
         try (Socket s = new Socket()) {
@@ -137,10 +135,8 @@ class TunnelRoutingTest {
      */
     @Test
     void aStalledTunnelStreamStopsTheProxyReadingItsClient() throws Exception {
-        TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.ECHO));
         FakeTunnel tunnel = cleanup.add(new FakeTunnel("node-b"));
-        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
-        h.reconcile(new TestCatalogs().put(service("echo", tcp("", 80)), endpoint(there.ip(), "node-b", "", there.port())).build());
+        ProxyHarness h = echoOnNodeB(tunnel);
         byte[] data = new byte[16 << 20];
         new Random(7).nextBytes(data);
         tunnel.stall(true);
@@ -194,6 +190,14 @@ class TunnelRoutingTest {
                 .until(() -> tunnel.heldBytes() <= io.kedge.agent.proxy.tcp.RelayHandler.CROSS_LOOP_HIGH + (1 << 20));
         tunnel.stall(false);
         assertThat(answer.get(30, TimeUnit.SECONDS).strip()).isEqualTo(expected);
+    }
+
+    /** A proxy whose Service "echo" (TCP 80) has its one endpoint, a TCP echo, on node-b behind {@code tunnel}. */
+    private ProxyHarness echoOnNodeB(FakeTunnel tunnel) throws Exception {
+        TcpBackend there = cleanup.add(new TcpBackend("there", "127.0.0.3", TcpBackend.ECHO));
+        ProxyHarness h = cleanup.add(new ProxyHarness(ProxyHarness.config().build(), tunnel));
+        h.reconcile(new TestCatalogs().put(service("echo", tcp("", 80)), endpoint(there.ip(), "node-b", "", there.port())).build());
+        return h;
     }
 
     @Test
