@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,10 +42,28 @@ public final class AdminServer implements AutoCloseable {
     private final PrometheusRegistry registry;
     private final Map<String, HealthCheck> checks = new ConcurrentHashMap<>();
 
+    /**
+     * The JVM's metrics (JvmMetrics' set) but native memory: that one asks the platform MBean server
+     * for NMT's summary, and creating that server registers every platform MBean and loads JMX (about 300
+     * classes, a few MiB that an edge agent cannot spare) for figures that exist only when the JVM runs
+     * with -XX:NativeMemoryTracking, which these programs do not.
+     */
+    static void registerJvmMetrics(PrometheusRegistry registry) {
+        io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmMemoryPoolAllocationMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric.builder().register(registry);
+        io.prometheus.metrics.instrumentation.jvm.ProcessMetrics.builder().register(registry);
+    }
+
     /** Starts serving on {@code bind} (port 0 picks a free port). */
     public AdminServer(InetSocketAddress bind, PrometheusRegistry registry) throws IOException {
         this.registry = registry;
-        JvmMetrics.builder().register(registry);
+        registerJvmMetrics(registry);
         this.server = HttpServer.create(bind, 64);
         // Two threads: admin traffic is light, and a slow scrape must not block /healthz.
         this.executor = Executors.newFixedThreadPool(2, r -> {

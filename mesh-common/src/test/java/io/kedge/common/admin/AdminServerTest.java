@@ -50,7 +50,11 @@ class AdminServerTest {
 
         HttpResponse<String> metrics = get("/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).contains("kedge_test_requests_total{kind=\"dns\"} 3.0").contains("jvm_memory_used_bytes");
+        assertThat(metrics.body()).contains("kedge_test_requests_total{kind=\"dns\"} 3.0").contains("jvm_memory_used_bytes")
+                .contains("jvm_threads_current").contains("jvm_classes_currently_loaded").contains("jvm_gc_collection_seconds")
+                .contains("process_cpu_seconds_total").contains("jvm_runtime_info")
+                // Not native memory: it needs the platform MBean server (JMX) and NMT, which the programs run without.
+                .doesNotContain("jvm_native_memory");
     }
 
     @Test
