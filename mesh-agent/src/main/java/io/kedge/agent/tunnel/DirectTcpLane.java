@@ -37,7 +37,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -86,8 +85,7 @@ final class DirectTcpLane implements AutoCloseable {
     private final TunnelMetrics metrics;
     private final EventLoopGroup group;
     private final Links links;
-    private final QuicTls.PinnedPeers pins = new QuicTls.PinnedPeers();
-    private final AtomicLong keys = new AtomicLong();
+    private final PinnedPeers pins = new PinnedPeers();
     private volatile SslContext client;
     private volatile Channel listener;
     private volatile List<String> offered = List.of();
@@ -203,9 +201,11 @@ final class DirectTcpLane implements AutoCloseable {
         }
         List<InetSocketAddress> addresses = link.peerTcp;
         if (addresses.isEmpty()) {
+            link.laneProbe = "none-offered";
             metrics.directTcpProbe("none_offered");
             return;
         }
+        link.laneProbe = "probing";
         AtomicInteger failed = new AtomicInteger();
         for (InetSocketAddress address : addresses) {
             EventLoop loop = group.next();
@@ -219,10 +219,12 @@ final class DirectTcpLane implements AutoCloseable {
                             return;
                         }
                         link.directTcp = address;
+                        link.laneProbe = "open";
                     }
                     metrics.directTcpProbe("open");
                     log.info("tunnel to {}: direct TCP lane to {}", link.peer, address);
-                } else if (failed.incrementAndGet() == addresses.size()) {
+                } else if (failed.incrementAndGet() == addresses.size() && link.directTcp == null) {
+                    link.laneProbe = "unreachable";
                     metrics.directTcpProbe("unreachable");
                     log.debug("tunnel to {}: no direct TCP lane at {}: {}", link.peer, addresses, f.cause().toString());
                 }
@@ -272,6 +274,7 @@ final class DirectTcpLane implements AutoCloseable {
                 return;
             }
             link.directTcp = null;
+            link.laneProbe = "lost";
         }
         log.info("tunnel to {}: direct TCP lane to {} failed ({}), streams go over QUIC", link.peer, address, cause.toString());
         group.schedule(() -> {
@@ -288,8 +291,7 @@ final class DirectTcpLane implements AutoCloseable {
      */
     private Channel connect(PeerLink link, InetSocketAddress address, EventLoop loop, int connectMillis, StreamOpenHandler stream,
                             Promise<Channel> done) {
-        String key = "kedge-lane-" + keys.incrementAndGet();
-        pins.expected.put(key, link.peerFingerprint);
+        String key = pins.expect(link.peerFingerprint);
         SslContext tlsContext = client;
         ChannelFuture connect = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
@@ -303,7 +305,7 @@ final class DirectTcpLane implements AutoCloseable {
                         ch.pipeline().addLast("tls", tls).addLast("bytes", new LaneBytes(link));
                         ch.pipeline().addLast("open", stream);
                         tls.handshakeFuture().addListener(h -> {
-                            pins.expected.remove(key);
+                            pins.forget(key);
                             if (!h.isSuccess()) {
                                 done.tryFailure(h.cause());
                                 ch.close();
@@ -314,12 +316,12 @@ final class DirectTcpLane implements AutoCloseable {
                 .connect(address);
         connect.addListener(f -> {
             if (!f.isSuccess()) {
-                pins.expected.remove(key);
+                pins.forget(key);
                 done.tryFailure(f.cause());
             }
         });
         connect.channel().closeFuture().addListener(f -> {
-            pins.expected.remove(key);
+            pins.forget(key);
             done.tryFailure(new IOException("direct TCP lane connection to " + address + " closed"));
         });
         return connect.channel();
@@ -327,7 +329,7 @@ final class DirectTcpLane implements AutoCloseable {
 
     /** How many client handshakes are pinned right now (for tests: each forgets its pin). */
     int pinned() {
-        return pins.expected.size();
+        return pins.size();
     }
 
     @Override

@@ -46,6 +46,8 @@ final class PeerLink {
     volatile java.util.List<java.net.InetSocketAddress> peerTcp = java.util.List.of();
     /** The peer's direct TCP lane address that answered a probe: TCP streams go there; null while there is none. */
     volatile java.net.InetSocketAddress directTcp;
+    /** Where the look for a direct TCP lane stands: null (not looked), probing, open, unreachable, none-offered, lost. */
+    volatile String laneProbe;
     /** Bytes through the direct TCP lane's streams (both ends' streams on this link). */
     final java.util.concurrent.atomic.AtomicLong laneBytesIn = new java.util.concurrent.atomic.AtomicLong();
     final java.util.concurrent.atomic.AtomicLong laneBytesOut = new java.util.concurrent.atomic.AtomicLong();
@@ -102,6 +104,7 @@ final class PeerLink {
         m.put("bytesReceived", (b == null ? 0 : b.bytesIn()) + laneBytesIn.get());
         java.net.InetSocketAddress lane = directTcp;
         m.put("directTcp", lane == null ? null : lane.getAddress().getHostAddress() + ":" + lane.getPort());
+        m.put("directTcpProbe", laneProbe);
         QuicChannel q = quic;
         if (q != null && q.isActive()) {
             try {

@@ -151,8 +151,13 @@ class NatMatrixIT {
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
                     assertThat(tunnel.peerField(from, to, "directTcp")).as("%s's direct TCP lane to %s", from, to)
                             .startsWith(tunnel.addresses.get(to) + ":"));
+            assertThat(tunnel.peerField(from, to, "directTcpProbe")).isEqualTo("open");
             assertThat(tunnel.tcp(from, to, "lane-" + from)).isEqualTo("RESULT ok lane-" + from);
         } else {
+            // Once the probe has ended (towards a NATed listener the handshake never comes back), no lane.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertThat(tunnel.peerField(from, to, "directTcpProbe")).as("%s's probe of %s", from, to)
+                            .isIn("unreachable", "none-offered"));
             assertThat(tunnel.peerField(from, to, "directTcp")).as("%s's direct TCP lane to %s", from, to).isNull();
         }
     }

@@ -87,6 +87,7 @@ class TunnelIT {
         assertThat(tunnel.tcp("r1", "p1", "back-on-quic")).isEqualTo("RESULT ok back-on-quic");
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).untilAsserted(() ->
                 assertThat(tunnel.metric("r1", "kedge_tunnel_direct_tcp_probes_total")).contains("unreachable"));
+        assertThat(tunnel.peerField("r1", "p1", "directTcpProbe")).isEqualTo("unreachable");
         assertThat(tunnel.peerField("r1", "p1", "directTcp")).isNull();
         assertThat(laneStreams("r1", "tcp")).isZero();
 

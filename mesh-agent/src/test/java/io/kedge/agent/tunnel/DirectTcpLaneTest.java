@@ -114,6 +114,7 @@ class DirectTcpLaneTest {
     void aProbeFindsThePeersLaneAndStreamsCarryBytesBothWaysWithHalfClose() throws Exception {
         PeerLink toB = laneFromAToB();
         assertThat(toB.directTcp.getPort()).isEqualTo(b.lane.port());
+        assertThat(toB.laneProbe).isEqualTo("open");
         assertThat(a.metric("kedge_tunnel_direct_tcp_probes_total")).contains("result=\"open\"} 1.0");
 
         LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
@@ -153,6 +154,7 @@ class DirectTcpLaneTest {
         a.lane.probe(toB);
         await().atMost(Duration.ofSeconds(10)).until(() -> a.metric("kedge_tunnel_direct_tcp_probes_total").contains("unreachable"));
         assertThat(toB.directTcp).isNull();
+        assertThat(toB.laneProbe).isEqualTo("unreachable");
     }
 
     @Test
@@ -162,6 +164,7 @@ class DirectTcpLaneTest {
         a.lane.probe(toB);
         await().atMost(Duration.ofSeconds(10)).until(() -> a.metric("kedge_tunnel_direct_tcp_probes_total").contains("unreachable"));
         assertThat(toB.directTcp).isNull();
+        assertThat(toB.laneProbe).isEqualTo("unreachable");
     }
 
     @Test
@@ -174,6 +177,7 @@ class DirectTcpLaneTest {
         assertThat(fellBack.get(10, TimeUnit.SECONDS)).isTrue();
         assertThat(result.isDone()).isFalse(); // the fallback owns it now
         assertThat(toB.directTcp).isNull();
+        assertThat(toB.laneProbe).isEqualTo("lost");
     }
 
     @Test

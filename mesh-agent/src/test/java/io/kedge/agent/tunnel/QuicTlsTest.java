@@ -70,13 +70,15 @@ class QuicTlsTest {
 
     @Test
     void aForgottenKeyTrustsNothingAndAnUnknownPeerIsRefused() throws Exception {
-        QuicTls.PinnedPeers pins = new QuicTls.PinnedPeers();
+        PinnedPeers pins = new PinnedPeers();
         java.security.cert.X509Certificate[] chain = {serverCert.certificate()};
-        pins.expected.put("k1", serverCert.fingerprint());
-        pins.check(chain, "k1");
-        assertThatThrownBy(() -> pins.check(chain, "k2")).isInstanceOf(CertificateException.class).hasMessageContaining("no tunnel expects");
+        String k1 = pins.expect(serverCert.fingerprint());
+        pins.check(chain, k1);
+        assertThatThrownBy(() -> pins.check(chain, "no-such-key")).isInstanceOf(CertificateException.class).hasMessageContaining("no tunnel expects");
         assertThatThrownBy(() -> pins.checkServerTrusted(chain, "EC")).isInstanceOf(CertificateException.class);
-        assertThatThrownBy(() -> pins.check(new java.security.cert.X509Certificate[0], "k1")).hasMessageContaining("no certificate");
+        assertThatThrownBy(() -> pins.check(new java.security.cert.X509Certificate[0], k1)).hasMessageContaining("no certificate");
+        pins.forget(k1);
+        assertThatThrownBy(() -> pins.check(chain, k1)).hasMessageContaining("no tunnel expects");
         QuicTls tls = new QuicTls(clientCert, "x");
         String key = tls.expect(serverCert.fingerprint());
         assertThat(tls.pinned()).isEqualTo(1);
