@@ -3,6 +3,7 @@ package io.kedge.agent;
 import io.kedge.agent.config.AgentConfig;
 import io.kedge.common.cli.Cli;
 import io.kedge.common.cli.VersionProvider;
+import io.kedge.common.net.LeakDetection;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -41,6 +42,7 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Cli.logLevel(logLevel);
+        LeakDetection.productionDefault();
         AgentConfig cfg = config == null ? AgentConfig.defaults() : AgentConfig.load(config);
         cfg = withFlags(cfg);
         String node = cfg.resolvedNodeName();

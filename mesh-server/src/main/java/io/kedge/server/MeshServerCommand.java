@@ -2,10 +2,10 @@ package io.kedge.server;
 
 import io.kedge.common.cli.Cli;
 import io.kedge.common.cli.VersionProvider;
+import io.kedge.common.net.LeakDetection;
 import io.kedge.common.config.ConfigException;
 import io.kedge.server.config.ServerConfig;
 import io.kedge.server.policy.RegisteredPeers;
-import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -89,11 +89,7 @@ public final class MeshServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Cli.logLevel(logLevel);
-        if (System.getProperty("io.netty.leakDetection.level") == null) {
-            // Sampling leak detection costs a stack trace per sampled buffer on the relaying path;
-            // the tests run with it, production without unless asked for.
-            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
-        }
+        LeakDetection.productionDefault();
         ServerConfig cfg = withFlags(config == null ? ServerConfig.defaults() : ServerConfig.load(config));
         MeshServer server = new MeshServer(cfg, RegisteredPeers.NONE);
         CountDownLatch stopped = new CountDownLatch(1);
