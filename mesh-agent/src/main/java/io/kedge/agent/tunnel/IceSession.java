@@ -17,7 +17,6 @@ import org.ice4j.ice.LocalCandidate;
 import org.ice4j.ice.RelayedCandidate;
 import org.ice4j.ice.RemoteCandidate;
 import org.ice4j.ice.harvest.StunCandidateHarvester;
-import org.ice4j.ice.harvest.TurnCandidateHarvester;
 import org.ice4j.security.LongTermCredential;
 import org.ice4j.socket.IceSocketWrapper;
 
@@ -67,7 +66,7 @@ final class IceSession implements AutoCloseable {
                     agent.addCandidateHarvester(new StunCandidateHarvester(server));
                 }
                 if (allocate) {
-                    agent.addCandidateHarvester(new TurnCandidateHarvester(server, new LongTermCredential(r.username(), r.password())));
+                    agent.addCandidateHarvester(new RefusalAwareTurnHarvester(server, new LongTermCredential(r.username(), r.password())));
                 }
             }
         }

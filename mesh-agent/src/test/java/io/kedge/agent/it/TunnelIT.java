@@ -118,6 +118,34 @@ class TunnelIT {
     }
 
     /**
+     * A relayed tunnel pairs this node's relayed candidate with every address the peer offered, and
+     * the relay refuses permissions towards some (private host addresses, its own network). ice4j
+     * asked again the moment a refusal came back, thousands of times a second for as long as the
+     * tunnel lived; the agent now backs a refused address off (RefusalAwareTurnHarvester).
+     */
+    @Test
+    void refusedPermissionsAreNotAskedForAgainAndAgain(Topology topo) throws Exception {
+        tunnel.awaitRegistered("s1");
+        tunnel.awaitRegistered("p2");
+        assertThat(tunnel.tcp("p2", "s1", "refusals")).isEqualTo("RESULT ok refusals");
+        assertThat(tunnel.peerPath("p2", "s1")).isEqualTo("relayed");
+        long before = refusedPermissions(topo);
+        Thread.sleep(6_000);
+        long after = refusedPermissions(topo);
+        assertThat(after).as("the relay refused some permission (else this test checks nothing)").isPositive();
+        // With the loop this was tens of thousands; with the back-off at most a few per refused address.
+        assertThat(after - before).as("CreatePermission requests refused in 6 s").isLessThan(40);
+    }
+
+    /** CreatePermission requests mesh-server answered 403, from its metrics. */
+    private static long refusedPermissions(Topology topo) {
+        String metrics = topo.host("relay").exec("curl", "-s", "http://127.0.0.1:9478/metrics").stdout();
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("kedge_turn_requests_total\\{method=\"CreatePermission\",result=\"403\"\\} ([0-9.E]+)").matcher(metrics);
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /**
      * p2's agent restarts (a new process: new ICE credentials, new certificate). p1's tunnel to the
      * old process dies with its QUIC idle timeout; the next streams set up a new tunnel on their own.
      */
