@@ -1,6 +1,7 @@
 package io.kedge.agent.proxy;
 
 import io.kedge.agent.catalog.Protocol;
+import io.kedge.agent.proxy.tcp.RelayHandler;
 import io.kedge.agent.tunnel.Tunnel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -61,7 +62,8 @@ public final class Dialer {
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.TCP_NODELAY, true);
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RelayHandler.OUTBOUND_WATER_MARK);
         }
         ChannelFuture connect = b.connect(upstream.address());
         Promise<Channel> result = loop.newPromise();

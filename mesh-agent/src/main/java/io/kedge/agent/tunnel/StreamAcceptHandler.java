@@ -116,6 +116,7 @@ final class StreamAcceptHandler extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RelayHandler.OUTBOUND_WATER_MARK)
                 .handler(new RelayHandler(stream, metrics.bytesReceivedFromTargets()))
                 .connect(target.address());
         dial.addListener((ChannelFutureListener) f -> {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -37,6 +38,13 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     /** Bytes in flight to a peer on another event loop at which reading stops, and below which it resumes. */
     public static final int CROSS_LOOP_HIGH = 512 * 1024;
     public static final int CROSS_LOOP_LOW = 128 * 1024;
+    /**
+     * The outbound buffer of the channels relays write to (client connections, upstreams, direct TCP
+     * lanes): writable again below {@value #CROSS_LOOP_LOW} bytes, not above {@value #CROSS_LOOP_HIGH}.
+     * Netty's default (32/64 KiB) stopped and restarted a fast stream's reading every few records: the
+     * direct TCP lane moved 4.0 Gbit/s with it, 5.7 with this (bench/tunnel).
+     */
+    public static final WriteBufferWaterMark OUTBOUND_WATER_MARK = new WriteBufferWaterMark(CROSS_LOOP_LOW, CROSS_LOOP_HIGH);
 
     private final Channel peer;
     private final CounterDataPoint bytes;
