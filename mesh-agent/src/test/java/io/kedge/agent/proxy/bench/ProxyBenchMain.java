@@ -18,6 +18,7 @@ import io.kedge.agent.proxy.ProxyManager;
 import io.kedge.agent.tunnel.Tunnel;
 import io.kedge.common.cli.Cli;
 import io.kedge.common.config.ConfigException;
+import io.kedge.common.net.LeakDetection;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -61,6 +62,8 @@ public final class ProxyBenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // As mesh-agent runs: Netty's leak detection off unless the JVM options ask for it.
+        LeakDetection.productionDefault();
         ProxyConfig config = ProxyConfig.builder().listenAddress(listen).ioThreads(ioThreads).transport(transport).build();
         ServicePort tcp = new ServicePort("data", 5201, Protocol.TCP, null, null);
         ServicePort http = new ServicePort("http", 80, Protocol.TCP, null, null);
