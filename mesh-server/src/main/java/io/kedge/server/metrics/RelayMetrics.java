@@ -35,6 +35,7 @@ public final class RelayMetrics {
     private final Counter bindingRequests;
     private final Counter malformed;
     private final Counter peerDenials;
+    private final Counter refusalsUnanswered;
 
     public RelayMetrics(PrometheusRegistry registry) {
         allocations = Gauge.builder().name("kedge_turn_allocations").help("Allocations currently held")
@@ -67,6 +68,9 @@ public final class RelayMetrics {
                 .help("Packets dropped or answered with 400 because they were malformed").labelNames("transport").register(registry);
         peerDenials = Counter.builder().name("kedge_turn_peer_denials_total")
                 .help("Permissions and channel bindings refused by the peer policy (403)").register(registry);
+        refusalsUnanswered = Counter.builder().name("kedge_turn_refusals_unanswered_total")
+                .help("Refused permissions and channel bindings left unanswered: beyond the rate one allocation gets answers for")
+                .register(registry);
         for (Drop d : Drop.values()) {
             drops.labelValues(d.label());
         }
@@ -138,7 +142,15 @@ public final class RelayMetrics {
         peerDenials.inc();
     }
 
+    public void refusalUnanswered() {
+        refusalsUnanswered.inc();
+    }
+
     // Read back for tests and the admin state endpoint.
+
+    public long refusalsUnanswered() {
+        return (long) refusalsUnanswered.get();
+    }
 
     public double allocations() {
         return allocations.collect().getDataPoints().stream().mapToDouble(d -> d.getValue()).sum();

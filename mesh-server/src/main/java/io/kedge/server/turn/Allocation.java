@@ -42,6 +42,9 @@ final class Allocation {
     final Map<Integer, Channel> channelsByNumber = new HashMap<>();
     final Map<InetSocketAddress, Channel> channelsByPeer = new HashMap<>();
     boolean closed;
+    /** Refusals answered in the second that started at {@link #refusalWindowStart} (nanoTime). */
+    private int refusalsInWindow;
+    private long refusalWindowStart;
 
     Allocation(ClientLink link, String username, String principal, Quotas.Grant grant, RelaySocket socket,
                InetSocketAddress relayedAddress, byte[] allocateTransactionId, long expiresAt) {
@@ -53,6 +56,19 @@ final class Allocation {
         this.relayedAddress = relayedAddress;
         this.allocateTransactionId = allocateTransactionId;
         this.expiresAt = expiresAt;
+    }
+
+    /**
+     * Whether a refused permission or channel binding at {@code now} (nanoTime) still gets its 403: at
+     * most {@code perSecond} a second. A client that asks again the moment it is refused (stock ice4j
+     * does) would otherwise hold a core of the relay, and its log, for as long as its allocation lives.
+     */
+    boolean answerRefusal(long now, int perSecond) {
+        if (refusalsInWindow == 0 || now - refusalWindowStart >= 1_000_000_000L) {
+            refusalWindowStart = now;
+            refusalsInWindow = 0;
+        }
+        return ++refusalsInWindow <= perSecond;
     }
 
     FiveTuple fiveTuple() {

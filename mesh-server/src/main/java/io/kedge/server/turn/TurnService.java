@@ -43,6 +43,8 @@ public final class TurnService {
     private static final Logger log = LoggerFactory.getLogger(TurnService.class);
     private static final int UDP = 17;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    /** Refused permissions and channel bindings one allocation gets answers for per second; more go unanswered. */
+    static final int REFUSALS_ANSWERED_PER_SECOND = 20;
 
     private final TurnSettings settings;
     private final LongTermAuthenticator authenticator;
@@ -348,7 +350,7 @@ public final class TurnService {
         // All or nothing: one refused address refuses the whole request (RFC 8656 section 9.2).
         List<InetAddress> addresses = new ArrayList<>(peers.size());
         for (InetSocketAddress peer : peers) {
-            if (!permittedPeer(link, request, user, peer)) {
+            if (!permittedPeer(link, request, user, a, peer)) {
                 return;
             }
             addresses.add(peer.getAddress());
@@ -385,7 +387,7 @@ public final class TurnService {
             error(link, request, ErrorCode.BAD_REQUEST, String.format("channel number 0x%04x outside 0x4000-0x7FFF", channel), user.key());
             return;
         }
-        if (!permittedPeer(link, request, user, peer)) {
+        if (!permittedPeer(link, request, user, a, peer)) {
             return;
         }
         long now = nanoTime.getAsLong();
@@ -434,8 +436,11 @@ public final class TurnService {
         return a;
     }
 
-    /** Checks address family and policy for {@code peer}; answers 443 or 403 and returns false if refused. */
-    private boolean permittedPeer(ClientLink link, StunMessage request, AuthOutcome.Authenticated user, InetSocketAddress peer) {
+    /**
+     * Checks address family and policy for {@code peer}; answers 443 or 403 and returns false if refused
+     * (beyond {@link #REFUSALS_ANSWERED_PER_SECOND} refusals a second on {@code a}, a refusal goes unanswered).
+     */
+    private boolean permittedPeer(ClientLink link, StunMessage request, AuthOutcome.Authenticated user, Allocation a, InetSocketAddress peer) {
         if (!(peer.getAddress() instanceof Inet4Address)) {
             error(link, request, ErrorCode.PEER_ADDRESS_FAMILY_MISMATCH, "the relayed address is IPv4", user.key());
             return false;
@@ -443,6 +448,10 @@ public final class TurnService {
         PeerDecision decision = policy.check(peer.getAddress());
         if (!decision.permitted()) {
             metrics.peerDenied();
+            if (!a.answerRefusal(nanoTime.getAsLong(), REFUSALS_ANSWERED_PER_SECOND)) {
+                metrics.refusalUnanswered();
+                return false;
+            }
             log.info("{} refused {} a permission for {}: {}", StunMethod.name(request.method()), user.principal(),
                     peer.getAddress().getHostAddress(), decision.reason());
             error(link, request, ErrorCode.FORBIDDEN, "peer address not allowed: " + decision.reason(), user.key());

@@ -313,6 +313,23 @@ class TurnServiceTest {
     // ---- permissions and the peer policy
 
     @Test
+    void aClientThatKeepsAskingForARefusedPeerStopsGettingAnswers() throws Exception {
+        FakeLink link = client(5000);
+        allocated(link, "alice");
+        InetSocketAddress refused = new InetSocketAddress(ip("127.0.0.1"), 9);
+        int before = link.messages.size();
+        for (int i = 0; i < 100; i++) {
+            send(link, permission(refused), "alice");
+        }
+        assertThat(link.messages.size() - before).isEqualTo(TurnService.REFUSALS_ANSWERED_PER_SECOND);
+        assertThat(metrics.refusalsUnanswered()).isEqualTo(100 - TurnService.REFUSALS_ANSWERED_PER_SECOND);
+        // A permitted peer is still answered at once, and a second later refusals are answered again.
+        assertThat(send(link, permission(PEER), "alice").type()).isEqualTo(StunClass.SUCCESS);
+        advanceSeconds(1);
+        assertThat(errorCode(send(link, permission(refused), "alice"))).isEqualTo(ErrorCode.FORBIDDEN);
+    }
+
+    @Test
     void permissionsFollowThePeerPolicy() throws Exception {
         FakeLink link = client(5000);
         allocated(link, "alice");
