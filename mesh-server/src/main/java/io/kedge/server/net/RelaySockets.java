@@ -32,6 +32,13 @@ import org.slf4j.LoggerFactory;
 public final class RelaySockets implements RelaySocketFactory {
     private static final Logger log = LoggerFactory.getLogger(RelaySockets.class);
     static final int BIND_ATTEMPTS = 16;
+    /**
+     * Receive buffer a relay socket asks for. The kernel's default (about 208 KiB) holds only some 90
+     * small datagrams at its per-packet accounting, and a peer's burst of replies arrives while the
+     * allocation's event loop may be busy with other allocations: the rest were dropped
+     * (RcvbufErrors). It is a ceiling, not a reservation: memory is charged only for queued data.
+     */
+    static final int RECEIVE_BUFFER = 1024 * 1024;
 
     private final NetTransport transport;
     private final InetAddress bindAddress;
@@ -69,6 +76,7 @@ public final class RelaySockets implements RelaySocketFactory {
         NettyRelaySocket socket = new NettyRelaySocket();
         new Bootstrap().group(loop).channelFactory(transport.datagram())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
