@@ -30,7 +30,8 @@ for arg in "$@"; do
 usage: bench/tunnel/run.sh [--quick]
   --quick   a short check of the script (1 round of 3 s, 4 setups, 200 agents; results to
             results/<date>-quick.md)
-environment: ROUNDS (3), IPERF_SECONDS (10), SETUP_RUNS (20), AGENTS (1000),
+environment: ROUNDS (3), IPERF_SECONDS (10), SETUP_RUNS (20), AGENTS (1000), SETTLE_SECONDS (20:
+             the longest wait for quiet agents before each throughput run),
              AGENT_OPTS (the JVM options of bin/mesh-agent), KEEP_WORK=1 keeps logs
 USAGE
             exit 0 ;;
@@ -98,6 +99,7 @@ quotas: {allocationsPerUser: 1000}
 YAML
 ip netns exec "$(ns relay)" java -cp "$CP_SERVER" io.kedge.server.MeshServerCommand -c "$WORK/relay.yaml" >"$WORK/relay.log" 2>&1 &
 PIDS+=($!)
+RELAY_PID=$!
 wait_for 90 "cloudcore-lite answering" in_host api curl -sf --max-time 5 http://127.0.0.1:6443/readyz
 
 log "Services: web and iperf on ra (direct, TCP lane), rq (direct, QUIC) and sb (relayed)"
@@ -190,6 +192,22 @@ iperf() { # iperf LABEL TARGET: one iperf3 run from pa, prints Mbit/s received (
     fi
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+busy_ticks() { # CPU ticks the four agents and mesh-server used in the last half second
+    local pids=("$AGENT_PID_pa" "$AGENT_PID_ra" "$AGENT_PID_rq" "$AGENT_PID_sb" "$RELAY_PID") t0=0 t1=0 p
+    for p in "${pids[@]}"; do t0=$((t0 + $(cpu_ticks "$p"))); done
+    sleep 0.5
+    for p in "${pids[@]}"; do t1=$((t1 + $(cpu_ticks "$p"))); done
+    echo $((t1 - t0))
+}
+# Every run starts from quiet agents: a run's tail (a relayed tunnel still draining the megabytes
+# its QUIC stream buffered when iperf3 stopped) would otherwise take the next run's CPU. Waits
+# until the agents and mesh-server together use under 10 % of a core, at most SETTLE_SECONDS.
+SETTLE_SECONDS="${SETTLE_SECONDS:-20}"
+settle() {
+    local start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$SETTLE_SECONDS" ] && [ "$(busy_ticks)" -ge 5 ]; do :; done
+    echo $((SECONDS - start))
+}
 declare -A TPUT
 for round in $(seq 1 "$ROUNDS"); do
     for kind in plain direct quic relayed; do
@@ -199,10 +217,11 @@ for round in $(seq 1 "$ROUNDS"); do
             quic) target="$IPERF_RQ"; in_host pa curl -sf --max-time 20 -o /dev/null "http://$WEB_RQ:8080/" || true ;;
             relayed) target="$IPERF_SB"; in_host pa curl -sf --max-time 20 -o /dev/null "http://$WEB_SB:8080/" || true ;;
         esac
+        settled="$(settle)"
         t0="$(cpu_ticks "$AGENT_PID_pa")"
         TPUT[$kind.$round]="$(iperf "$kind" "$target" "$round")"
         TPUT[$kind.$round.cpu]="$(( $(cpu_ticks "$AGENT_PID_pa") - t0 ))"
-        log "round $round $kind: ${TPUT[$kind.$round]} Mbit/s (pa's agent used ${TPUT[$kind.$round.cpu]} CPU ticks)"
+        log "round $round $kind: ${TPUT[$kind.$round]} Mbit/s (pa's agent used ${TPUT[$kind.$round.cpu]} CPU ticks; quiet after ${settled} s)"
     done
 done
 PATH_RA_AFTER="$(path_to pa ra)" PATH_SB_AFTER="$(path_to pa sb)" PATH_RQ_AFTER="$(path_to pa rq)" LANE_RA_AFTER="$(lane_to pa ra)"
