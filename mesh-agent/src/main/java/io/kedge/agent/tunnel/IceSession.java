@@ -11,7 +11,6 @@ import org.ice4j.ice.Agent;
 import org.ice4j.ice.CandidatePair;
 import org.ice4j.ice.CandidateType;
 import org.ice4j.ice.Component;
-import org.ice4j.ice.HostCandidate;
 import org.ice4j.ice.IceMediaStream;
 import org.ice4j.ice.IceProcessingState;
 import org.ice4j.ice.LocalCandidate;
@@ -20,8 +19,6 @@ import org.ice4j.ice.RemoteCandidate;
 import org.ice4j.ice.harvest.StunCandidateHarvester;
 import org.ice4j.security.LongTermCredential;
 import org.ice4j.socket.IceSocketWrapper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One ICE negotiation with one peer through ice4j: a single component whose candidates are this
@@ -38,19 +35,6 @@ final class IceSession implements AutoCloseable {
 
     /** Ta, the pacing of connectivity checks (RFC 8445 section 14.2 allows down to 5 ms; see the constructor). */
     static final long CHECK_PACING_MILLIS = 20;
-
-    /**
-     * Receive and send buffer of the host candidates' sockets (the kernel caps it at net.core.rmem_max
-     * and wmem_max). They receive everything from the network, the tunnel's datagrams and ICE's own
-     * consent checks and keepalives alike: with the default (about 208 KiB, some 90 full datagrams at
-     * the kernel's per-packet accounting) a QUIC burst overflowed them whenever the bridge's inbound
-     * thread was briefly off the CPU (about 100 drops per 10 s QUIC round in bench/tunnel; none with
-     * this). The loopback hops between {@link IceDatagramBridge}'s threads and the QUIC codec keep the
-     * default on purpose: a deep queue in front of a busy thread only adds delay (with 8 MiB one held
-     * 7 MB, about a second, on the relayed path), and their drops are what slows QUIC's sender down.
-     */
-    static final int HOST_SOCKET_BUFFER = 4 * 1024 * 1024;
-    private static final Logger log = LoggerFactory.getLogger(IceSession.class);
 
     private final Agent agent;
     private final IceMediaStream stream;
@@ -94,13 +78,6 @@ final class IceSession implements AutoCloseable {
         // selected pair's own socket instead (ice4j's STUN still gets its messages from it).
         component = agent.createComponent(stream, preferred, port != 0 ? port : 49152, port != 0 ? port : 65535,
                 org.ice4j.ice.KeepAliveStrategy.SELECTED_ONLY, false);
-        // Every path (direct, or to the relay for a relayed candidate) runs over a host candidate's socket.
-        for (LocalCandidate c : component.getLocalCandidates()) {
-            if (c instanceof HostCandidate host && host.getCandidateIceSocketWrapper() != null
-                    && host.getCandidateIceSocketWrapper().getUDPSocket() != null) {
-                widenBuffers(host.getCandidateIceSocketWrapper().getUDPSocket());
-            }
-        }
         agent.addStateChangeListener(event -> {
             Object state = event.getNewValue();
             if (state == IceProcessingState.COMPLETED) {
@@ -118,16 +95,6 @@ final class IceSession implements AutoCloseable {
                 selected.completeExceptionally(new IOException("ICE failed: no candidate pair connected"));
             }
         });
-    }
-
-    /** Asks for {@link #HOST_SOCKET_BUFFER} both ways; best effort (a socket that refuses keeps what it has). */
-    private static void widenBuffers(DatagramSocket socket) {
-        try {
-            socket.setReceiveBufferSize(HOST_SOCKET_BUFFER);
-            socket.setSendBufferSize(HOST_SOCKET_BUFFER);
-        } catch (IOException e) {
-            log.debug("socket buffers of {} left as they are: {}", socket.getLocalSocketAddress(), e.toString());
-        }
     }
 
     private Selected describe(CandidatePair pair) {

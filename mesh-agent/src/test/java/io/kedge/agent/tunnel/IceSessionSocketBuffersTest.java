@@ -21,7 +21,7 @@ class IceSessionSocketBuffersTest {
     @Test
     void hostCandidateSocketsAskForTheLargerBuffers() throws Exception {
         // The kernel grants up to net.core.rmem_max (Java reports the request, not the kernel's doubled figure).
-        int granted = Math.min(IceSession.HOST_SOCKET_BUFFER, sysctl("rmem_max"));
+        int granted = Math.min(IceDefaults.HOST_SOCKET_BUFFER, sysctl("rmem_max"));
         // Host candidates only: no STUN or TURN server, so nothing is sent anywhere.
         IceSession session = new IceSession(true, List.of(), false, 0, false, InterfaceExclusions.of(List.of()));
         try {
