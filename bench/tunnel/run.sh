@@ -199,9 +199,9 @@ busy_ticks() { # CPU ticks the four agents and mesh-server used in the last half
     for p in "${pids[@]}"; do t1=$((t1 + $(cpu_ticks "$p"))); done
     echo $((t1 - t0))
 }
-# Every run starts from quiet agents: a run's tail (a relayed tunnel still draining the megabytes
-# its QUIC stream buffered when iperf3 stopped) would otherwise take the next run's CPU. Waits
-# until the agents and mesh-server together use under 10 % of a core, at most SETTLE_SECONDS.
+# Every run starts from quiet agents, so nothing left from the run before (a relayed tunnel draining
+# what its QUIC stream buffered, a tunnel being set up) shares the two cores with it. Waits until the
+# agents and mesh-server together use under 10 % of a core, at most SETTLE_SECONDS.
 SETTLE_SECONDS="${SETTLE_SECONDS:-20}"
 settle() {
     local start=$SECONDS
