@@ -259,3 +259,65 @@ set on top (cluster mode with in-cluster credentials, listeners, advertise addre
 {{- $_ := set $cfg "modules" $modules -}}
 {{- toYaml $cfg -}}
 {{- end -}}
+
+{{/*
+The agent's container without name, ports, probes and resources: image, command, environment
+(plus extraEnv, a list of name/value), security context and mounts. Shared by the agent container
+and the init container that learns its class data archive, which must run it identically.
+*/}}
+{{- define "kedge.agentContainerBody" -}}
+{{- $root := .root -}}
+{{- $a := $root.Values.agent -}}
+image: {{ include "kedge.image" $root }}
+imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+command: [mesh-agent]
+args: [--config, /etc/kedge/config/agent.yaml, --log-level, {{ $a.logLevel | quote }}]
+env:
+  - name: NODE_NAME
+    valueFrom:
+      fieldRef:
+        fieldPath: spec.nodeName
+  - name: KEDGE_JAVA_OPTS
+    value: {{ $a.javaOpts | quote }}
+  # glibc would give each of the agent's ~40 threads its own malloc arena.
+  - name: MALLOC_ARENA_MAX
+    value: "2"
+  # Class data archives (bin/lib/cds.sh) live on the node with the catalog state.
+  - name: KEDGE_CDS_DIR
+    value: /var/lib/kedge-agent/cds
+  {{- range .extraEnv }}
+  - name: {{ .name }}
+    value: {{ .value | quote }}
+  {{- end }}
+  {{- with $a.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+securityContext:
+  {{- if $a.privileged }}
+  privileged: true
+  {{- else }}
+  # iptables needs uid 0; everything else is dropped.
+  runAsUser: 0
+  runAsNonRoot: false
+  allowPrivilegeEscalation: false
+  capabilities:
+    drop: [ALL]
+    add: [NET_ADMIN, NET_RAW, NET_BIND_SERVICE]
+  {{- end }}
+  readOnlyRootFilesystem: true
+volumeMounts:
+  - name: config
+    mountPath: /etc/kedge/config
+    readOnly: true
+  - name: state
+    mountPath: /var/lib/kedge-agent
+  - name: xtables-lock
+    mountPath: /run/xtables.lock
+  - name: tmp
+    mountPath: /tmp
+  {{- if $a.meshServers }}
+  - name: join-token
+    mountPath: /etc/kedge/secrets/join-token
+    readOnly: true
+  {{- end }}
+{{- end -}}

@@ -59,6 +59,41 @@ class ChartAgentTest {
     }
 
     @Test
+    void anInitContainerLearnsTheClassDataArchiveByRunningTheAgentAsTheAgentContainerDoes() {
+        DaemonSet ds = RenderedChart.render().get(DaemonSet.class, "kedge-agent-edge");
+        Container agent = agentContainer(ds);
+        List<Container> inits = ds.getSpec().getTemplate().getSpec().getInitContainers();
+        assertThat(inits).hasSize(1);
+        Container learn = inits.get(0);
+        assertThat(env(agent)).containsEntry("KEDGE_CDS", "auto").containsEntry("KEDGE_CDS_DIR", "/var/lib/kedge-agent/cds");
+        assertThat(env(learn)).containsEntry("KEDGE_CDS", "train").containsEntry("KEDGE_CDS_TRAIN_SECONDS", "30")
+                .containsEntry("KEDGE_CDS_DIR", "/var/lib/kedge-agent/cds")
+                .containsEntry("KEDGE_JAVA_OPTS", env(agent).get("KEDGE_JAVA_OPTS"));
+        // The same program, arguments, privileges and mounts: an archive fits only an identical JVM and classpath.
+        assertThat(learn.getImage()).isEqualTo(agent.getImage());
+        assertThat(learn.getCommand()).isEqualTo(agent.getCommand());
+        assertThat(learn.getArgs()).isEqualTo(agent.getArgs());
+        assertThat(learn.getSecurityContext()).isEqualTo(agent.getSecurityContext());
+        assertThat(learn.getVolumeMounts()).isEqualTo(agent.getVolumeMounts());
+        assertThat(learn.getResources()).isEqualTo(agent.getResources());
+        assertThat(agent.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/kedge-agent"));
+
+        DaemonSet firstRunLearns = RenderedChart.render("agent.classDataArchive.trainSeconds", 0).get(DaemonSet.class, "kedge-agent-edge");
+        assertThat(firstRunLearns.getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
+        assertThat(env(agentContainer(firstRunLearns))).containsEntry("KEDGE_CDS", "auto");
+
+        DaemonSet off = RenderedChart.render("agent.classDataArchive.enabled", false).get(DaemonSet.class, "kedge-agent-edge");
+        assertThat(off.getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
+        assertThat(env(agentContainer(off))).containsEntry("KEDGE_CDS", "off");
+    }
+
+    private static Map<String, String> env(Container c) {
+        Map<String, String> env = new java.util.HashMap<>();
+        c.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> env.put(e.getName(), e.getValue()));
+        return env;
+    }
+
+    @Test
     void privilegedModeReplacesTheCapabilities() {
         Container c = agentContainer(RenderedChart.render("agent.privileged", true).get(DaemonSet.class, "kedge-agent-edge"));
         assertThat(c.getSecurityContext().getPrivileged()).isTrue();

@@ -59,6 +59,7 @@ class ChartBadValuesTest {
         assertThat(RenderedChart.renderError("agent.meshServers", List.of("not a host"))).contains("/agent/meshServers/0");
         assertThat(RenderedChart.renderError("agent.admin.bindAddress", "localhost")).contains("/agent/admin/bindAddress");
         assertThat(RenderedChart.renderError("meshServer.relayPublicAddress", "relay.example.net")).contains("/meshServer/relayPublicAddress");
+        assertThat(RenderedChart.renderError("agent.classDataArchive.trainSeconds", -1)).contains("/agent/classDataArchive/trainSeconds");
         // What a pattern cannot say, the chart checks as mesh-server would.
         assertThat(RenderedChart.renderError("meshServer.relayPortRange", "1000-2000"))
                 .contains("meshServer.relayPortRange=1000-2000: expected FIRST-LAST within 1024-65535");

@@ -50,6 +50,22 @@ class ChartImageTest {
         }
     }
 
+    private static List<String> concat(java.util.Collection<String> names, String more) {
+        List<String> all = new ArrayList<>(names);
+        all.add(more);
+        return all;
+    }
+
+    @Test
+    void theAgentsLauncherSourcesTheClassDataArchiveScriptTheImageCopies() throws IOException {
+        String launcher = Files.readString(IMAGE.resolve("kedge-launcher.sh"));
+        Matcher sourced = Pattern.compile("(?m)^\\s*\\. (/opt/kedge/bin/\\S+)$").matcher(launcher);
+        assertThat(sourced.find()).as("the launcher sources a script").isTrue();
+        assertThat(Files.readString(IMAGE.resolve("Containerfile"))).contains("COPY bin/lib/cds.sh " + sourced.group(1));
+        assertThat(Path.of("..", "bin", "lib", "cds.sh")).isRegularFile();
+        assertThat(launcher).contains("kedge_cds_java mesh-agent");
+    }
+
     /** The image's JVM (17, as here) starts with these options: a misspelt -XX option stops it. */
     private static void assertJvmAccepts(String container, String opts) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -88,7 +104,8 @@ class ChartImageTest {
                 assertJvmAccepts(c.getName(), opts);
             }
             for (Container c : pod.getInitContainers()) {
-                assertThat(c.getCommand().get(0)).as("init container %s runs the image's shell", c.getName()).isEqualTo("sh");
+                assertThat(c.getCommand().get(0)).as("init container %s runs the image's shell or one of its programs", c.getName())
+                        .isIn(concat(programs.keySet(), "sh"));
             }
         }
     }
