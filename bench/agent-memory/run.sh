@@ -19,7 +19,10 @@ environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE
              OPTION_SETS ("jvm-ergonomics launcher"; also "candidate"/"candidate2" = CANDIDATE_OPTS/CANDIDATE2_OPTS
              with CANDIDATE_ENV/CANDIDATE2_ENV), RESULTS (output file), NMT=1 (adds a
              diagnostic run: launcher options, or DIAGNOSTIC_OPTS with DIAGNOSTIC_ENV, plus native memory
-             tracking and a heap histogram; HEAPDUMP=FILE adds a heap dump)
+             tracking and a heap histogram of HISTO_LINES (15) classes; HEAPDUMP=FILE adds a heap dump),
+             CDS (auto: each option set first runs once to learn its class data archive, as the
+             launcher does on a node's first run, then is measured with it; off: no archive),
+             CDS_DIR (where those archives go; default: this run's scratch directory)
 USAGE
         exit 0 ;;
 esac
@@ -135,19 +138,56 @@ kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 mib() { awk -v v="$1" 'BEGIN {printf "%.1f", v / 1024}'; }
 
 declare -A RES
+CDS="${CDS:-auto}"
+case "$CDS" in auto|off) ;; *) kedge_die "CDS='$CDS': must be auto or off" ;; esac
+# The launcher's class data archives (bin/lib/cds.sh) for this run only, learnt per option set.
+export KEDGE_CDS_DIR="${CDS_DIR:-$WORK/cds}" KEDGE_CDS="$CDS"
+
+env_of() { # env_of LABEL: the environment settings that run the agent with that option set
+    # One setting per line.
+    if [ "$1" = launcher ]; then printf '%s\n' -u KEDGE_JAVA_OPTS; else echo "KEDGE_JAVA_OPTS=${JAVA_OPTS_OF[$1]}"; fi
+    # Extra environment for the candidate sets (e.g. MALLOC_ARENA_MAX=4 to compare with the launcher's).
+    case "$1" in
+        candidate) echo "${CANDIDATE_ENV:-}" ;;
+        candidate2) echo "${CANDIDATE2_ENV:-}" ;;
+        diagnostic) echo "${DIAGNOSTIC_ENV:-}" ;;
+    esac | tr ' ' '\n'
+}
+
+start_agent() { # start_agent NAME ENV...: the agent in the node namespace, its log agent-NAME.log, its own state directory
+    local name="$1"; shift
+    ip netns exec "$(ns node)" env "$@" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
+        --state-dir "$WORK/state-$name" --admin 127.0.0.1:10560 >"$WORK/agent-$name.log" 2>&1 &
+}
+
+learn_archive() { # learn_archive LABEL: one run of the agent, synced and serving svc-0 for 5 s, that learns its archive
+    local label="$1" pid env_opts
+    mapfile -t env_opts < <(env_of "$label" | grep .)
+    log "[$label] learning the class data archive: one run, synced, 5 s of wrk"
+    # (Its own state directory: a measured agent that found the catalog of an earlier run there would
+    # load it before syncing, which takes about 5 MiB more.)
+    start_agent "$label-learning" "${env_opts[@]}" KEDGE_CDS_MIN_LEARN_SECONDS=0
+    pid=$!
+    PIDS+=("$pid")
+    wait_for 60 "[$label] the learning agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$label-learning.log"
+    wait_for 120 "[$label] the learning agent's catalog holding everything" synced
+    wait_for 30 "[$label] svc-0 answering through the learning agent" in_host node curl -sf --max-time 5 "http://$CLUSTER_IP/"
+    in_host node wrk -t2 -c64 -d5s "http://$CLUSTER_IP/" >/dev/null 2>&1 || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    grep -q "class data archive learnt" "$WORK/agent-$label-learning.log" \
+        || kedge_die "[$label] no class data archive learnt: $(grep 'class data archive' "$WORK/agent-$label-learning.log" || tail -3 "$WORK/agent-$label-learning.log")"
+    wait_for 30 "[$label] the admin port free again" bash -c "! ip netns exec $(ns node) curl -s --max-time 1 http://127.0.0.1:10560/ >/dev/null"
+}
+
 measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loaded
     local label="$1" opts="${JAVA_OPTS_OF[$1]}" pid t0 peak=0 rss i
     log "[$label] mesh-agent with JVM options: ${opts:-(none)}"
-    # Started directly (not through a shell function) so that $! is the JVM itself: ip, env and
-    # the launcher all exec into it.
-    local env_opts=(KEDGE_JAVA_OPTS="$opts")
-    [ "$label" = launcher ] && env_opts=(-u KEDGE_JAVA_OPTS)
-    # Extra environment for the candidate sets (e.g. MALLOC_ARENA_MAX=4 to compare with the launcher's).
-    [ "$label" = candidate ] && env_opts+=(${CANDIDATE_ENV:-})
-    [ "$label" = candidate2 ] && env_opts+=(${CANDIDATE2_ENV:-})
-    [ "$label" = diagnostic ] && env_opts+=(${DIAGNOSTIC_ENV:-})
-    ip netns exec "$(ns node)" env "${env_opts[@]}" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
-        --state-dir "$WORK/state-$label" --admin 127.0.0.1:10560 >"$WORK/agent-$label.log" 2>&1 &
+    local env_opts
+    mapfile -t env_opts < <(env_of "$label" | grep .)
+    [ "$CDS" = auto ] && learn_archive "$label"
+    # $! is the JVM itself: ip, env and the launcher (which has an archive now, or none to learn) exec into it.
+    start_agent "$label" "${env_opts[@]}"
     pid=$!
     PIDS+=("$pid")
     t0=$SECONDS
@@ -155,6 +195,8 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
     [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v java)")" ] || kedge_die "[$label] process $pid is not the JVM"
     wait_for 120 "[$label] the agent's catalog holding everything" synced
     RES[$label.sync]=$((SECONDS - t0))
+    RES[$label.archive]=none
+    grep -q "$KEDGE_CDS_DIR/.*\.jsa" "/proc/$pid/maps" && RES[$label.archive]=mapped
     wait_for 30 "[$label] svc-0 answering through the agent" in_host node curl -sf --max-time 5 "http://$CLUSTER_IP/"
     log "[$label] synced; idle for ${IDLE_SECONDS} s"
     sleep "$IDLE_SECONDS"
@@ -212,10 +254,10 @@ mkdir -p "$(dirname "$out")"
     echo "-d${WRK_SECONDS}s from the node against svc-0's ClusterIP (HTTP proxy, 10 endpoints on a Netty backend on another host);"
     echo "RSS sampled twice a second during the load, and 5 s after it. Target: <= 128 MiB."
     echo
-    echo "| JVM options | sync (s) | threads | idle VmRSS (MiB) | peak VmRSS under load (MiB) | VmRSS after (MiB) | VmHWM (MiB) | req/s | errors |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| JVM options | class data archive | sync (s) | threads | idle VmRSS (MiB) | peak VmRSS under load (MiB) | VmRSS after (MiB) | VmHWM (MiB) | req/s | errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
     for label in $OPTION_SETS; do
-        echo "| $label: \`${JAVA_OPTS_OF[$label]:-(none)}\` | ${RES[$label.sync]} | ${RES[$label.threads]} | $(mib "${RES[$label.idle_rss]}") | $(mib "${RES[$label.load_rss_max]}") | $(mib "${RES[$label.after_rss]}") | $(mib "${RES[$label.after_hwm]}") | ${RES[$label.rps]} | ${RES[$label.errors]:-none} |"
+        echo "| $label: \`${JAVA_OPTS_OF[$label]:-(none)}\` | ${RES[$label.archive]} | ${RES[$label.sync]} | ${RES[$label.threads]} | $(mib "${RES[$label.idle_rss]}") | $(mib "${RES[$label.load_rss_max]}") | $(mib "${RES[$label.after_rss]}") | $(mib "${RES[$label.after_hwm]}") | ${RES[$label.rps]} | ${RES[$label.errors]:-none} |"
     done
     echo
     echo "## Machine"
@@ -250,10 +292,10 @@ mkdir -p "$(dirname "$out")"
         grep -E '^ *(Non-class|Class|Both|Total Usage|Virtual space):' "$WORK/metaspace.txt" | head -8 || true
         echo '```'
         echo
-        echo "Heap histogram (live objects after a full GC), top 15:"
+        echo "Heap histogram (live objects after a full GC), top ${HISTO_LINES:-15}:"
         echo
         echo '```'
-        head -18 "$WORK/histo.txt"
+        head -$(( ${HISTO_LINES:-15} + 3 )) "$WORK/histo.txt"
         tail -1 "$WORK/histo.txt"
         echo '```'
     fi

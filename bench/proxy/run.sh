@@ -116,7 +116,7 @@ start_proxy() {
 }
 # PROXY_JAVA_OPTS: the proxy's own JVM options, to compare settings (GC, JIT) in one script.
 read -r -a PROXY_OPTS <<<"${PROXY_JAVA_OPTS:-${JAVA_OPTS[*]}}"
-# The agent as shipped: bin/mesh-agent's JVM options (chosen for the 128 MiB RSS target: C1 only).
+# The agent as shipped: bin/mesh-agent's JVM options (chosen for the 128 MiB RSS target).
 read -r -a SHIPPED_OPTS <<<"$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/mesh-agent")"
 SHIPPED="${SHIPPED:-1}"
 if [ "$SHIPPED" = 1 ]; then
