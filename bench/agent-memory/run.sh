@@ -22,7 +22,8 @@ environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE
              tracking and a heap histogram of HISTO_LINES (15) classes; HEAPDUMP=FILE adds a heap dump),
              CDS (auto: each option set first runs once to learn its class data archive, as the
              launcher does on a node's first run, then is measured with it; off: no archive),
-             CDS_DIR (where those archives go; default: this run's scratch directory)
+             CDS_DIR (where those archives go; default: this run's scratch directory),
+             RESTART=1 (each option set once more, restarted on the catalog its first run saved)
 USAGE
         exit 0 ;;
 esac
@@ -154,10 +155,10 @@ env_of() { # env_of LABEL: the environment settings that run the agent with that
     esac | tr ' ' '\n'
 }
 
-start_agent() { # start_agent NAME ENV...: the agent in the node namespace, its log agent-NAME.log, its own state directory
-    local name="$1"; shift
+start_agent() { # start_agent NAME STATE ENV...: the agent in the node namespace, its log agent-NAME.log, state directory state-STATE
+    local name="$1" state="$2"; shift 2
     ip netns exec "$(ns node)" env "$@" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
-        --state-dir "$WORK/state-$name" --admin 127.0.0.1:10560 >"$WORK/agent-$name.log" 2>&1 &
+        --state-dir "$WORK/state-$state" --admin 127.0.0.1:10560 >"$WORK/agent-$name.log" 2>&1 &
 }
 
 learn_archive() { # learn_archive LABEL: one run of the agent, synced and serving svc-0 for 5 s, that learns its archive
@@ -166,7 +167,7 @@ learn_archive() { # learn_archive LABEL: one run of the agent, synced and servin
     log "[$label] learning the class data archive: one run, synced, 5 s of wrk"
     # (Its own state directory: a measured agent that found the catalog of an earlier run there would
     # load it before syncing, which takes about 5 MiB more.)
-    start_agent "$label-learning" "${env_opts[@]}" KEDGE_CDS_MIN_LEARN_SECONDS=0
+    start_agent "$label-learning" "$label-learning" "${env_opts[@]}" KEDGE_CDS_MIN_LEARN_SECONDS=0
     pid=$!
     PIDS+=("$pid")
     wait_for 60 "[$label] the learning agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$label-learning.log"
@@ -180,31 +181,32 @@ learn_archive() { # learn_archive LABEL: one run of the agent, synced and servin
     wait_for 30 "[$label] the admin port free again" bash -c "! ip netns exec $(ns node) curl -s --max-time 1 http://127.0.0.1:10560/ >/dev/null"
 }
 
-measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loaded
-    local label="$1" opts="${JAVA_OPTS_OF[$1]}" pid t0 peak=0 rss i
-    log "[$label] mesh-agent with JVM options: ${opts:-(none)}"
+measure() { # measure LABEL [ROW]: one agent with JAVA_OPTS_OF[LABEL], idle then loaded; ROW (default LABEL)
+    # names the results; a ROW other than LABEL restarts on the state LABEL's measured run left
+    local label="$1" row="${2:-$1}" opts="${JAVA_OPTS_OF[$1]}" pid t0 peak=0 rss i
+    log "[$row] mesh-agent with JVM options: ${opts:-(none)}"
     local env_opts
     mapfile -t env_opts < <(env_of "$label" | grep .)
-    [ "$CDS" = auto ] && learn_archive "$label"
+    [ "$CDS" = auto ] && [ "$row" = "$label" ] && learn_archive "$label"
     # $! is the JVM itself: ip, env and the launcher (which has an archive now, or none to learn) exec into it.
-    start_agent "$label" "${env_opts[@]}"
+    start_agent "$row" "$label" "${env_opts[@]}"
     pid=$!
     PIDS+=("$pid")
     t0=$SECONDS
-    wait_for 60 "[$label] the agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$label.log"
-    [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v java)")" ] || kedge_die "[$label] process $pid is not the JVM"
-    wait_for 120 "[$label] the agent's catalog holding everything" synced
-    RES[$label.sync]=$((SECONDS - t0))
-    RES[$label.archive]=none
-    grep -q "$KEDGE_CDS_DIR/.*\.jsa" "/proc/$pid/maps" && RES[$label.archive]=mapped
-    wait_for 30 "[$label] svc-0 answering through the agent" in_host node curl -sf --max-time 5 "http://$CLUSTER_IP/"
-    log "[$label] synced; idle for ${IDLE_SECONDS} s"
+    wait_for 60 "[$row] the agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$row.log"
+    [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v java)")" ] || kedge_die "[$row] process $pid is not the JVM"
+    wait_for 120 "[$row] the agent's catalog holding everything" synced
+    RES[$row.sync]=$((SECONDS - t0))
+    RES[$row.archive]=none
+    grep -q "$KEDGE_CDS_DIR/.*\.jsa" "/proc/$pid/maps" && RES[$row.archive]=mapped
+    wait_for 30 "[$row] svc-0 answering through the agent" in_host node curl -sf --max-time 5 "http://$CLUSTER_IP/"
+    log "[$row] synced; idle for ${IDLE_SECONDS} s"
     sleep "$IDLE_SECONDS"
-    RES[$label.idle_rss]="$(kib "$pid" VmRSS)"
-    RES[$label.idle_hwm]="$(kib "$pid" VmHWM)"
-    RES[$label.threads]="$(awk '$1 == "Threads:" {print $2}' "/proc/$pid/status")"
-    log "[$label] wrk ${WRK_SECONDS} s, 64 connections, http://$CLUSTER_IP/"
-    in_host node wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency "http://$CLUSTER_IP/" >"$WORK/wrk-$label.txt" 2>&1 &
+    RES[$row.idle_rss]="$(kib "$pid" VmRSS)"
+    RES[$row.idle_hwm]="$(kib "$pid" VmHWM)"
+    RES[$row.threads]="$(awk '$1 == "Threads:" {print $2}' "/proc/$pid/status")"
+    log "[$row] wrk ${WRK_SECONDS} s, 64 connections, http://$CLUSTER_IP/"
+    in_host node wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency "http://$CLUSTER_IP/" >"$WORK/wrk-$row.txt" 2>&1 &
     local wrk_pid=$!
     for i in $(seq 1 $((WRK_SECONDS * 2 + 10))); do
         kill -0 "$wrk_pid" 2>/dev/null || break
@@ -213,12 +215,12 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
         sleep 0.5
     done
     wait "$wrk_pid" || true
-    RES[$label.load_rss_max]="$peak"
-    RES[$label.rps]="$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk-$label.txt")"
-    RES[$label.errors]="$(grep -E 'Non-2xx|Socket errors' "$WORK/wrk-$label.txt" | tr -s ' ' | paste -sd';' || true)"
+    RES[$row.load_rss_max]="$peak"
+    RES[$row.rps]="$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk-$row.txt")"
+    RES[$row.errors]="$(grep -E 'Non-2xx|Socket errors' "$WORK/wrk-$row.txt" | tr -s ' ' | paste -sd';' || true)"
     sleep 5
-    RES[$label.after_rss]="$(kib "$pid" VmRSS)"
-    RES[$label.after_hwm]="$(kib "$pid" VmHWM)"
+    RES[$row.after_rss]="$(kib "$pid" VmRSS)"
+    RES[$row.after_hwm]="$(kib "$pid" VmHWM)"
     if [[ "$opts" == *NativeMemoryTracking* ]]; then
         cat "/proc/$pid/smaps_rollup" >"$WORK/smaps.txt" 2>&1 || true
         jcmd "$pid" VM.native_memory summary >"$WORK/nmt.txt" 2>&1 || true
@@ -230,16 +232,23 @@ measure() { # measure LABEL: one agent with JAVA_OPTS_OF[LABEL], idle then loade
         # HEAPDUMP=FILE: also a heap dump (live objects) for offline analysis.
         [ -n "${HEAPDUMP:-}" ] && { jcmd "$pid" GC.heap_dump "$HEAPDUMP" >/dev/null 2>&1 || true; }
     fi
-    log "[$label] idle $(mib "${RES[$label.idle_rss]}") MiB, peak under load $(mib "$peak") MiB, after $(mib "${RES[$label.after_rss]}") MiB (HWM $(mib "${RES[$label.after_hwm]}") MiB), ${RES[$label.rps]} req/s"
+    log "[$row] idle $(mib "${RES[$row.idle_rss]}") MiB, peak under load $(mib "$peak") MiB, after $(mib "${RES[$row.after_rss]}") MiB (HWM $(mib "${RES[$row.after_hwm]}") MiB), ${RES[$row.rps]} req/s"
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    wait_for 30 "[$label] the admin port free again" bash -c "! ip netns exec $(ns node) curl -s --max-time 1 http://127.0.0.1:10560/ >/dev/null"
+    wait_for 30 "[$row] the admin port free again" bash -c "! ip netns exec $(ns node) curl -s --max-time 1 http://127.0.0.1:10560/ >/dev/null"
 }
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+ROWS=()
 for label in $OPTION_SETS; do
     [ -n "${JAVA_OPTS_OF[$label]+set}" ] || kedge_die "unknown option set '$label' (known: ${!JAVA_OPTS_OF[*]})"
     measure "$label"
+    ROWS+=("$label")
+    # RESTART=1: the same options once more, restarted on the catalog the first run saved.
+    if [ "${RESTART:-0}" = 1 ]; then
+        measure "$label" "$label+restart"
+        ROWS+=("$label+restart")
+    fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -256,8 +265,10 @@ mkdir -p "$(dirname "$out")"
     echo
     echo "| JVM options | class data archive | sync (s) | threads | idle VmRSS (MiB) | peak VmRSS under load (MiB) | VmRSS after (MiB) | VmHWM (MiB) | req/s | errors |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
-    for label in $OPTION_SETS; do
-        echo "| $label: \`${JAVA_OPTS_OF[$label]:-(none)}\` | ${RES[$label.archive]} | ${RES[$label.sync]} | ${RES[$label.threads]} | $(mib "${RES[$label.idle_rss]}") | $(mib "${RES[$label.load_rss_max]}") | $(mib "${RES[$label.after_rss]}") | $(mib "${RES[$label.after_hwm]}") | ${RES[$label.rps]} | ${RES[$label.errors]:-none} |"
+    for row in "${ROWS[@]}"; do
+        label="${row%+restart}"
+        what="$label"; [ "$row" = "$label" ] || what="$label, restarted on its saved catalog"
+        echo "| $what: \`${JAVA_OPTS_OF[$label]:-(none)}\` | ${RES[$row.archive]} | ${RES[$row.sync]} | ${RES[$row.threads]} | $(mib "${RES[$row.idle_rss]}") | $(mib "${RES[$row.load_rss_max]}") | $(mib "${RES[$row.after_rss]}") | $(mib "${RES[$row.after_hwm]}") | ${RES[$row.rps]} | ${RES[$row.errors]:-none} |"
     done
     echo
     echo "## Machine"
