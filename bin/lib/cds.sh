@@ -1,7 +1,7 @@
 # Application class data sharing (AppCDS) for a long-running JVM: the classes a program loads,
 # parsed and laid out once, kept in an archive that later starts map from disk instead of building
-# the same metadata again in each process's own memory. For mesh-agent that is about 5 MiB less
-# RSS idle and 12 MiB less at its high-water mark (bench/agent-memory). POSIX sh: sourced by
+# the same metadata again in each process's own memory. For mesh-agent that is about 4-5 MiB less
+# RSS and 10-12 MiB less at its high-water mark (bench/agent-memory). POSIX sh: sourced by
 # bin/mesh-agent and by the image's launcher (charts/image).
 #
 # An archive fits one JDK, one set of JVM options and one exact classpath, so it is learnt where the
