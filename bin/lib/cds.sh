@@ -25,9 +25,7 @@ kedge_cds_java() {
     _cds_mode="${KEDGE_CDS:-auto}"
     case "$_cds_mode" in
         auto|train) ;;
-        off)
-            # shellcheck disable=SC2086 # KEDGE_JAVA_OPTS holds several options
-            exec java ${KEDGE_JAVA_OPTS:-} -cp "$_cds_cp" "$_cds_main" "$@" ;;
+        off) kedge_cds_without "$@" ;;
         *)
             echo "error: KEDGE_CDS='$_cds_mode': must be auto, train or off" >&2
             exit 64 ;;
@@ -43,8 +41,7 @@ kedge_cds_java() {
     if ! mkdir -p "$_cds_dir" 2>/dev/null || [ ! -w "$_cds_dir" ]; then
         echo "warning: KEDGE_CDS_DIR=$_cds_dir is not writable: running without a class data archive" >&2
         [ "$_cds_mode" = train ] && exit 0
-        # shellcheck disable=SC2086
-        exec java ${KEDGE_JAVA_OPTS:-} -cp "$_cds_cp" "$_cds_main" "$@"
+        kedge_cds_without "$@"
     fi
     _cds_archive="$_cds_dir/$_cds_name-$(kedge_cds_key "$_cds_cp").jsa"
 
@@ -57,8 +54,7 @@ kedge_cds_java() {
     if [ -f "$_cds_archive.failed" ]; then
         # This JDK could not write or map one before (e.g. no base archive): do not pay for learning again.
         [ "$_cds_mode" = train ] && exit 0
-        # shellcheck disable=SC2086
-        exec java ${KEDGE_JAVA_OPTS:-} -cp "$_cds_cp" "$_cds_main" "$@"
+        kedge_cds_without "$@"
     fi
 
     _cds_tmp="$_cds_archive.$$.tmp"
@@ -107,6 +103,12 @@ kedge_cds_java() {
     rm -f "$_cds_tmp"
     [ "$_cds_mode" = train ] && exit 0
     exit "$_cds_status"
+}
+
+# kedge_cds_without ARGS...: kedge_cds_java's program without any archive. Does not return.
+kedge_cds_without() {
+    # shellcheck disable=SC2086 # KEDGE_JAVA_OPTS holds several options
+    exec java ${KEDGE_JAVA_OPTS:-} -cp "$_cds_cp" "$_cds_main" "$@"
 }
 
 # kedge_cds_key CLASSPATH: a checksum of what an archive must match: the java binary and version,
