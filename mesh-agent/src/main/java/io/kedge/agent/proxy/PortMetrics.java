@@ -2,18 +2,20 @@ package io.kedge.agent.proxy;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One Service port's metric data points, looked up once so that the data path only increments.
  */
 public final class PortMetrics {
     private final ProxyMetrics metrics;
-    private final String[] labels;
+    final String[] labels;
 
     public final CounterDataPoint connections;
     public final GaugeDataPoint activeConnections;
     public final CounterDataPoint requests;
-    public final GaugeDataPoint activeRequests;
+    /** HTTP requests in progress (exported as kedge_agent_proxy_requests_active when scraped). */
+    public final LongAdder activeRequests = new LongAdder();
     public final CounterDataPoint bytesUpstream;
     public final CounterDataPoint bytesDownstream;
     public final CounterDataPoint connectFailures;
@@ -29,7 +31,6 @@ public final class PortMetrics {
         connections = metrics.connections.labelValues(labels);
         activeConnections = metrics.activeConnections.labelValues(labels);
         requests = metrics.requests.labelValues(labels);
-        activeRequests = metrics.activeRequests.labelValues(labels);
         bytesUpstream = metrics.bytes.labelValues(service, port, protocol, "upstream");
         bytesDownstream = metrics.bytes.labelValues(service, port, protocol, "downstream");
         connectFailures = metrics.connectFailures.labelValues(labels);
@@ -45,7 +46,7 @@ public final class PortMetrics {
         metrics.connections.remove(labels);
         metrics.activeConnections.remove(labels);
         metrics.requests.remove(labels);
-        metrics.activeRequests.remove(labels);
+        metrics.removed(this);
         metrics.bytes.remove(labels[0], labels[1], labels[2], "upstream");
         metrics.bytes.remove(labels[0], labels[1], labels[2], "downstream");
         metrics.connectFailures.remove(labels);

@@ -2,6 +2,9 @@ package io.kedge.agent.proxy;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
@@ -18,7 +21,8 @@ public final class ProxyMetrics {
     final Counter connections;
     final Gauge activeConnections;
     final Counter requests;
-    final Gauge activeRequests;
+    /** The ports whose series exist (their in-progress request counts are read at scrape time). */
+    private final Set<PortMetrics> ports = ConcurrentHashMap.newKeySet();
     final Counter bytes;
     final Counter connectFailures;
     final Counter retries;
@@ -35,8 +39,12 @@ public final class ProxyMetrics {
                 .help("Client connections open").labelNames(LABELS).withoutExemplars().register(registry);
         requests = Counter.builder().name("kedge_agent_proxy_requests_total")
                 .help("HTTP requests received (HTTP ports)").labelNames(LABELS).withoutExemplars().register(registry);
-        activeRequests = Gauge.builder().name("kedge_agent_proxy_requests_active")
-                .help("HTTP requests in progress (HTTP ports)").labelNames(LABELS).withoutExemplars().register(registry);
+        // Read from each port's adder when scraped: a Gauge's inc() and dec() allocate (a capturing
+        // lambda each), and they run twice per proxied request.
+        GaugeWithCallback.builder().name("kedge_agent_proxy_requests_active")
+                .help("HTTP requests in progress (HTTP ports)").labelNames(LABELS)
+                .callback(cb -> ports.forEach(p -> cb.call(p.activeRequests.sum(), p.labels)))
+                .register(registry);
         bytes = Counter.builder().name("kedge_agent_proxy_bytes_total")
                 .help("Payload bytes forwarded, by direction (upstream: client to endpoint; downstream: endpoint to client)")
                 .labelNames("service", "port", "protocol", "direction").withoutExemplars().register(registry);
@@ -60,6 +68,12 @@ public final class ProxyMetrics {
 
     /** The data points of one Service port. */
     public PortMetrics port(String service, int port, String protocol) {
-        return new PortMetrics(this, service, String.valueOf(port), protocol);
+        PortMetrics p = new PortMetrics(this, service, String.valueOf(port), protocol);
+        ports.add(p);
+        return p;
+    }
+
+    void removed(PortMetrics p) {
+        ports.remove(p);
     }
 }

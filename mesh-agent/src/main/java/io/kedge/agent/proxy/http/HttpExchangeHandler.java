@@ -256,7 +256,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
 
     private void begin(HttpHead req) {
         metrics.requests.inc();
-        metrics.activeRequests.inc();
+        metrics.activeRequests.increment();
         try {
             method = req.method;
             // Only the debug log lines name the target: no string per request otherwise.
@@ -640,7 +640,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         Channel client = ctx.channel();
         Channel up = upstreamChannel;
         switched = true;
-        metrics.activeRequests.dec();
+        metrics.activeRequests.decrement();
         releaseRequestHead();
         Upstream u = upstream;
         up.closeFuture().addListener(f -> u.active().decrementAndGet());
@@ -679,7 +679,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
     /** Forgets the current exchange (metrics included); the upstream must already be released or closed. */
     private void endExchange() {
         if (requestHead != null) {
-            metrics.activeRequests.dec();
+            metrics.activeRequests.decrement();
         }
         if (connecting != null) {
             connecting.cancel(false);

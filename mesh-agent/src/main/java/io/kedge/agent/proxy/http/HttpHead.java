@@ -1,7 +1,7 @@
 package io.kedge.agent.proxy.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.util.ReferenceCounted;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,8 +18,12 @@ import java.util.List;
  * access through the buffer's checks costs more than the copy); the head keeps only positions,
  * which index into its content, so that a request costs no copy of its own (garbage per request
  * is what sets the proxy's tail latency).
+ *
+ * <p>For the same reason a decoder parses into the head it emitted last once that one has been
+ * released ({@link #isFree()}): a head is reference-counted through its content, and releasing the
+ * content hands the object back. A head is only used on its decoder's event loop.
  */
-final class HttpHead extends DefaultByteBufHolder {
+final class HttpHead implements ReferenceCounted {
     /** Header fields the proxy acts on, recognised once while parsing. */
     enum Field {
         OTHER, HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, PROXY_AUTHENTICATE,
@@ -61,55 +65,47 @@ final class HttpHead extends DefaultByteBufHolder {
         }
     };
 
+    // The head's bytes (a slice of the decoder's input); null once released.
+    private ByteBuf content;
     // Where the head starts in content() (positions are relative to it), and its length.
-    private final int base;
-    private final int headLength;
-    final boolean request;
+    private int base;
+    private int headLength;
+    boolean request;
     /** Request method (null for responses). */
-    final String method;
+    String method;
     /** Response status (0 for requests). */
-    final int status;
+    int status;
     /** HTTP/1.1 (or a later 1.x); false for HTTP/1.0. */
-    final boolean http11;
+    boolean http11;
     /** Where the start line ends (before its CR LF), and where the request target ends, relative to the head. */
-    final int startLineEnd;
-    private final int targetStart;
-    private final int targetEnd;
+    int startLineEnd;
+    private int targetStart;
+    private int targetEnd;
     // STRIDE ints per field: name start, name end, value start, value end (indexes into the head), Field ordinal.
     private static final int STRIDE = 5;
-    private final int[] positions;
-    private final int count;
+    private static final int[] NO_POSITIONS = new int[0];
+    private int[] positions = NO_POSITIONS;
+    private int count;
     /** Body framing: chunked, or a length (-1 when there is no Content-Length). */
-    final boolean chunked;
-    final boolean transferEncoding;
+    boolean chunked;
+    boolean transferEncoding;
     /** Both Content-Length and Transfer-Encoding came: the length is ignored, and must not be passed on (RFC 9112 section 6.3). */
-    final boolean lengthAndEncoding;
-    final long contentLength;
+    boolean lengthAndEncoding;
+    long contentLength;
     /** Whether the sender wants the connection kept (HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive"). */
-    final boolean keepAlive;
+    boolean keepAlive;
     /** {@code Connection: upgrade} with an {@code Upgrade} field. */
-    final boolean upgrade;
+    boolean upgrade;
     /** Hop-by-hop fields present, counting those named by Connection. */
-    final boolean hasHopByHop;
+    boolean hasHopByHop;
     /** Lower-case names the Connection field lists besides close/keep-alive/upgrade (usually none). */
-    private final List<String> connectionNamed;
+    private List<String> connectionNamed = List.of();
 
-    // a: the head's bytes (the scratch copy), valid during construction only.
-    private HttpHead(ByteBuf bytes, byte[] a, int headLength, boolean request, String method, int targetStart, int targetEnd, int status,
-                     boolean http11, int startLineEnd, int[] positions, int count) throws MalformedHeadException {
-        super(bytes);
-        this.base = bytes.readerIndex();
-        this.headLength = headLength;
-        this.request = request;
-        this.method = method;
-        this.targetStart = targetStart;
-        this.targetEnd = targetEnd;
-        this.status = status;
-        this.http11 = http11;
-        this.startLineEnd = startLineEnd;
-        this.positions = positions;
-        this.count = count;
+    HttpHead() {
+    }
 
+    // What the proxy acts on, from the fields found. a: the head's bytes (the scratch copy).
+    private void summarise(byte[] a) throws MalformedHeadException {
         boolean close = false;
         boolean keep = false;
         boolean upgradeToken = false;
@@ -179,15 +175,50 @@ final class HttpHead extends DefaultByteBufHolder {
 
     /** Parses a complete head ({@code bytes} runs from the start line to the empty line, inclusive); takes over {@code bytes}. */
     static HttpHead parse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        return new HttpHead().read(bytes, request);
+    }
+
+    /** Like {@link #parse}, into this head, which must be new or {@linkplain #claim() claimed}; returns this head. */
+    HttpHead read(ByteBuf bytes, boolean request) throws MalformedHeadException {
+        if (content != null) {
+            bytes.release();
+            throw new IllegalStateException("head still in use");
+        }
         try {
-            return doParse(bytes, request);
+            doParse(bytes, request);
+            content = bytes;
+            return this;
         } catch (MalformedHeadException | RuntimeException e) {
             bytes.release();
             throw e;
         }
     }
 
-    private static HttpHead doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
+    /**
+     * Whether this head's bytes are gone (or it never held any): a decoder may parse into it. They
+     * may have gone without {@link #release()}: a response passed on unchanged is written to the
+     * client as a retained duplicate of the content, which frees it when written. A pooled slice is
+     * recycled once freed, so a count read from it may be another buffer's: a count above 0 only
+     * makes the decoder take a new head, and 0 cannot be read while this head's bytes are alive.
+     */
+    boolean isFree() {
+        ByteBuf c = content;
+        return c == null || c.refCnt() == 0;
+    }
+
+    /**
+     * Takes this head for the next {@link #read} if it is free. Before the decoder slices its input:
+     * the slice may be the very (recycled) buffer object this head still points to.
+     */
+    boolean claim() {
+        if (!isFree()) {
+            return false;
+        }
+        content = null;
+        return true;
+    }
+
+    private void doParse(ByteBuf bytes, boolean request) throws MalformedHeadException {
         int end = bytes.readableBytes();
         byte[] a = scratch(end);
         bytes.getBytes(bytes.readerIndex(), a, 0, end);
@@ -246,7 +277,10 @@ final class HttpHead extends DefaultByteBufHolder {
                 lines++;
             }
         }
-        int[] positions = new int[Math.max(0, lines - 1) * STRIDE];
+        int need = Math.max(0, lines - 1) * STRIDE;
+        if (positions.length < need) {
+            positions = new int[Math.max(need, 8 * STRIDE)];
+        }
         int count = 0;
         int pos = lineEnd + 1;
         while (pos < end) {
@@ -293,7 +327,17 @@ final class HttpHead extends DefaultByteBufHolder {
             count++;
             pos = lineEnd + 1;
         }
-        return new HttpHead(bytes, a, end, request, method, targetStart, targetEnd, status, http11, startLineEnd, positions, count);
+        this.base = bytes.readerIndex();
+        this.headLength = end;
+        this.request = request;
+        this.method = method;
+        this.targetStart = targetStart;
+        this.targetEnd = targetEnd;
+        this.status = status;
+        this.http11 = http11;
+        this.startLineEnd = startLineEnd;
+        this.count = count;
+        summarise(a);
     }
 
     /** An array of at least {@code size} bytes for parsing: the thread's scratch array when the head fits. */
@@ -563,8 +607,64 @@ final class HttpHead extends DefaultByteBufHolder {
         return m.equals(method);
     }
 
+    /** The head's bytes as they came. */
+    ByteBuf content() {
+        ByteBuf c = content;
+        if (c == null || c.refCnt() == 0) {
+            throw new IllegalStateException("head already released");
+        }
+        return c;
+    }
+
+    @Override
+    public int refCnt() {
+        ByteBuf c = content;
+        return c == null ? 0 : c.refCnt();
+    }
+
+    @Override
+    public HttpHead retain() {
+        content().retain();
+        return this;
+    }
+
+    @Override
+    public HttpHead retain(int increment) {
+        content().retain(increment);
+        return this;
+    }
+
+    @Override
+    public HttpHead touch() {
+        content().touch();
+        return this;
+    }
+
+    @Override
+    public HttpHead touch(Object hint) {
+        content().touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean release() {
+        return release(1);
+    }
+
+    @Override
+    public boolean release(int decrement) {
+        if (content().release(decrement)) {
+            content = null;
+            return true;
+        }
+        return false;
+    }
+
     @Override
     public String toString() {
+        if (isFree()) {
+            return "released head";
+        }
         return request ? method + " " + target() : "status " + status;
     }
 }

@@ -34,6 +34,8 @@ final class HttpMessageDecoder extends ByteToMessageDecoder {
     private int firstLineLength;
     // Responses: whether the request they answer is HEAD (no body whatever the fields say).
     private boolean headRequest;
+    // The head emitted last: parsed into again once released (heads are used on this decoder's loop only).
+    private HttpHead spare;
 
     HttpMessageDecoder(boolean requests, int maxInitialLine, int maxHeaderSize) {
         this.requests = requests;
@@ -149,9 +151,11 @@ final class HttpMessageDecoder extends ByteToMessageDecoder {
         lineStart = 0;
         startLineDone = false;
         firstLineLength = 0;
-        HttpHead head;
+        // The head emitted last, once its reader has released it, takes the next one: no garbage per message.
+        HttpHead head = spare != null && spare.claim() ? spare : new HttpHead();
         try {
-            head = HttpHead.parse(in.retainedSlice(start, length), requests);
+            head.read(in.retainedSlice(start, length), requests);
+            spare = head;
         } catch (HttpHead.MalformedHeadException e) {
             fail(in, out, Kind.MALFORMED, e.getMessage());
             return;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kedge.agent.proxy.http.HttpDecodeFailure.Kind;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -11,6 +13,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -243,5 +246,108 @@ class HttpMessageDecoderTest {
         assertThat(ws.upgrade).isTrue();
         assertThat(ws.keepAlive).isTrue();
         assertThat(ws.get("expect")).isEqualTo("100-continue");
+    }
+
+    @Test
+    void aReleasedHeadIsParsedIntoAgainAndAHeldOneIsLeftAlone() {
+        requests();
+        feed("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+        HttpHead first = (HttpHead) channel.readInbound();
+        assertThat((Object) channel.readInbound()).isSameAs(BodyPart.EMPTY_LAST);
+        assertThat(first.target()).isEqualTo("/first");
+        first.release();
+        assertThat(first.isFree()).isTrue();
+
+        // Released: the next head reuses the object.
+        feed("PUT /second HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\n"
+                + "X-E: 5\r\nX-F: 6\r\nX-G: 7\r\nX-H: 8\r\nX-I: 9\r\n\r\n");
+        HttpHead second = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        assertThat(second).isSameAs(first);
+        assertThat(second.target()).isEqualTo("/second");
+        assertThat(second.method).isEqualTo("PUT");
+        assertThat(second.fieldCount()).isEqualTo(11);
+        assertThat(second.get("X-I")).isEqualTo("9");
+
+        // Still held (not released): the next head is a new object, and the held one keeps its values.
+        feed("DELETE /third HTTP/1.1\r\nHost: c\r\n\r\n");
+        HttpHead third = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        assertThat(third).isNotSameAs(second);
+        assertThat(third.target()).isEqualTo("/third");
+        assertThat(third.fieldCount()).isEqualTo(1);
+        assertThat(second.target()).isEqualTo("/second");
+        assertThat(second.get("Host")).isEqualTo("b");
+        second.release();
+        third.release();
+        assertThat(second.refCnt()).isZero();
+        assertThat(third.refCnt()).isZero();
+    }
+
+    /** Input in pooled buffers, as a socket reads it: slices of it are recycled objects. */
+    private void feedPooled(String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.ISO_8859_1);
+        channel.writeInbound(PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes));
+    }
+
+    /** Runs {@code body} on a Netty thread, the only kind whose released slices are recycled (as on an event loop). */
+    private static void onNettyThread(Runnable body) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new FastThreadLocalThread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertThat(t.isAlive()).isFalse();
+        assertThat(failure.get()).isNull();
+    }
+
+    @Test
+    void aHeadWhoseBytesWentOnAsADuplicateIsFreeWhenThatIsReleased() throws InterruptedException {
+        onNettyThread(this::headFreedThroughADuplicate);
+    }
+
+    private void headFreedThroughADuplicate() {
+        responses();
+        feedPooled("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        HttpHead first = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        // As a response passed on unchanged: the client gets a retained duplicate of the head's bytes.
+        ByteBuf toClient = first.content().retainedDuplicate();
+        assertThat(first.release()).isFalse();
+        assertThat(first.isFree()).isFalse();
+
+        feedPooled("HTTP/1.1 204 No Content\r\n\r\n");
+        HttpHead second = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        assertThat(second).isNotSameAs(first);
+        assertThat(toClient.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200 OK");
+        toClient.release();
+        assertThat(first.isFree()).isTrue();
+        second.release();
+
+        feedPooled("HTTP/1.1 304 Not Modified\r\n\r\n");
+        HttpHead third = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        assertThat(third).isSameAs(second);
+        assertThat(third.status).isEqualTo(304);
+        // Freed through a duplicate again, so that its slice object is the one recycled last: the
+        // next head's slice is that very object, which the free head still points to.
+        ByteBuf again = third.content().retainedDuplicate();
+        third.release();
+        again.release();
+        assertThat(third.isFree()).isTrue();
+
+        feedPooled("HTTP/1.1 301 Moved Permanently\r\nLocation: /x\r\n\r\n");
+        HttpHead fourth = (HttpHead) channel.readInbound();
+        channel.readInbound();
+        assertThat(fourth).isSameAs(third);
+        assertThat(fourth.status).isEqualTo(301);
+        assertThat(fourth.get("Location")).isEqualTo("/x");
+        fourth.release();
     }
 }
