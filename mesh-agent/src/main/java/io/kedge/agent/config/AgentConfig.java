@@ -214,8 +214,8 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
      */
     public record EdgeProxy(Boolean enable, String serviceFilterMode, String proxyName, LoadBalancer loadBalancer,
                             Integer connectTimeoutMillis, Integer tcpIdleTimeoutSeconds, Integer udpIdleTimeoutSeconds,
-                            Iptables iptables) {
-        public static final EdgeProxy DEFAULT = new EdgeProxy(null, null, null, null, null, null, null, null);
+                            Iptables iptables, Integer ioThreads, String cpuAffinity) {
+        public static final EdgeProxy DEFAULT = new EdgeProxy(null, null, null, null, null, null, null, null, null, null);
         public static final String FILTER_IF_LABEL_EXISTS = "FilterIfLabelExists";
         public static final String FILTER_IF_LABEL_DOES_NOT_EXIST = "FilterIfLabelDoesNotExists";
 
@@ -228,6 +228,11 @@ public record AgentConfig(String nodeName, String stateDir, KubeApi kubeAPIConfi
             tcpIdleTimeoutSeconds = tcpIdleTimeoutSeconds == null ? 3600 : tcpIdleTimeoutSeconds;
             udpIdleTimeoutSeconds = udpIdleTimeoutSeconds == null ? 60 : udpIdleTimeoutSeconds;
             iptables = iptables == null ? Iptables.DEFAULT : iptables;
+            // 0: one event loop per CPU the agent may use.
+            ioThreads = ioThreads == null ? 0 : ioThreads;
+            cpuAffinity = cpuAffinity == null ? "none" : cpuAffinity;
+            require(ioThreads >= 0 && ioThreads <= 256, "ioThreads", ioThreads, "must be between 0 (one per CPU) and 256");
+            require(cpuAffinity.equals("none") || cpuAffinity.equals("spread"), "cpuAffinity", cpuAffinity, "must be none or spread");
             require(serviceFilterMode.equals(FILTER_IF_LABEL_EXISTS) || serviceFilterMode.equals(FILTER_IF_LABEL_DOES_NOT_EXIST),
                     "serviceFilterMode", serviceFilterMode, "must be " + FILTER_IF_LABEL_EXISTS + " or " + FILTER_IF_LABEL_DOES_NOT_EXIST);
             require(connectTimeoutMillis > 0 && connectTimeoutMillis <= 120000, "connectTimeoutMillis", connectTimeoutMillis,

@@ -5,7 +5,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's one event loop group and its channel types (chosen by {@link NetTransport}). Every
@@ -19,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  * {@link NetTransport.Type#EPOLL} stays available for when that is fixed.
  */
 public final class NettyTransport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
     private final NetTransport transport;
     private final EventLoopGroup group;
 
@@ -32,8 +40,56 @@ public final class NettyTransport implements AutoCloseable {
      * @param name    thread name prefix
      */
     public static NettyTransport create(int threads, String name, NetTransport.Type type) {
+        return create(threads, name, type, CpuAffinity.NONE);
+    }
+
+    /**
+     * @param threads  event loop threads; 0 means Netty's default (two per core)
+     * @param name     thread name prefix
+     * @param affinity where the threads may run; when the CPUs cannot be read or set the threads run
+     *                 unpinned (logged), since pinning only steadies latency
+     */
+    public static NettyTransport create(int threads, String name, NetTransport.Type type, CpuAffinity affinity) {
         NetTransport transport = NetTransport.of(type);
-        return new NettyTransport(transport, transport.newGroup(threads, name));
+        ThreadFactory factory = new DefaultThreadFactory(name, true);
+        if (affinity == CpuAffinity.SPREAD) {
+            try {
+                int[] cpus = ThreadCpus.allowed();
+                if (cpus.length > 1) {
+                    factory = new SpreadThreadFactory(name, cpus);
+                } else {
+                    log.info("{} event loops not pinned: the process may use only CPU(s) {}", name, Arrays.toString(cpus));
+                }
+            } catch (IOException e) {
+                log.warn("{} event loops not pinned: {}", name, e.getMessage());
+            }
+        }
+        return new NettyTransport(transport, transport.newGroup(threads, factory));
+    }
+
+    /** Makes daemon threads that each pin themselves, as they start, to the next of {@code cpus}. */
+    private static final class SpreadThreadFactory extends DefaultThreadFactory {
+        private final int[] cpus;
+        private final AtomicInteger next = new AtomicInteger();
+
+        SpreadThreadFactory(String name, int[] cpus) {
+            super(name, true);
+            this.cpus = cpus.clone();
+        }
+
+        @Override
+        protected Thread newThread(Runnable r, String name) {
+            int cpu = cpus[Math.floorMod(next.getAndIncrement(), cpus.length)];
+            return super.newThread(() -> {
+                try {
+                    ThreadCpus.pinCallingThread(cpu);
+                    log.info("event loop {} pinned to CPU {}", name, cpu);
+                } catch (IOException e) {
+                    log.warn("event loop {} not pinned: {}", name, e.getMessage());
+                }
+                r.run();
+            }, name);
+        }
     }
 
     public EventLoopGroup group() {

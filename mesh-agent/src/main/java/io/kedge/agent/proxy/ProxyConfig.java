@@ -13,8 +13,9 @@ import java.time.Duration;
  * @param listenAddress             the address every listener binds (the mesh address, 169.254.96.16, in production)
  * @param portRangeStart            first port listeners may take; 0 (with {@code portRangeEnd} 0) lets the OS choose
  * @param portRangeEnd              last port listeners may take (inclusive)
- * @param ioThreads                 event loop threads (0: two per core)
+ * @param ioThreads                 event loop threads (0: one per CPU the JVM may use, see {@link #eventLoops()})
  * @param transport                 I/O implementation, see {@link NettyTransport}
+ * @param cpuAffinity               whether each event loop is pinned to a CPU of its own, see {@link CpuAffinity}
  * @param connectTimeout            how long one upstream dial may take
  * @param connectAttempts           endpoints tried per connection or request before giving up
  * @param retryBackoff              pause before trying an endpoint that already failed once (doubles each round, as EdgeMesh's 250 ms, 500 ms, 1 s ...)
@@ -31,7 +32,7 @@ import java.time.Duration;
  * @param affinityMaxClients        clients remembered per Service port for ClientIP session affinity
  */
 public record ProxyConfig(String listenAddress, int portRangeStart, int portRangeEnd, int ioThreads,
-                          NetTransport.Type transport, Duration connectTimeout,
+                          NetTransport.Type transport, CpuAffinity cpuAffinity, Duration connectTimeout,
                           int connectAttempts, Duration retryBackoff, Duration tcpIdleTimeout, Duration udpIdleTimeout,
                           int udpMaxSessions, int udpPendingDatagrams, int httpMaxInitialLine, int httpMaxHeaderSize,
                           int httpMaxIdlePerEndpoint, int httpMaxConnectionsPerEndpoint, Duration httpPoolIdleTimeout,
@@ -47,6 +48,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
                 "and portRangeEnd must both be 0 (OS-chosen ports) or both set");
         require(ioThreads >= 0 && ioThreads <= 256, "ioThreads", ioThreads, "must be between 0 and 256");
         require(transport != null, "transport", null, "is required (NIO, EPOLL or AUTO)");
+        require(cpuAffinity != null, "cpuAffinity", null, "is required (none or spread)");
         requirePositive(connectTimeout, "connectTimeout");
         require(connectAttempts >= 1 && connectAttempts <= 16, "connectAttempts", connectAttempts, "must be between 1 and 16");
         require(retryBackoff != null && !retryBackoff.isNegative(), "retryBackoff", retryBackoff, "must be zero or positive");
@@ -65,6 +67,15 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         requirePositive(httpPoolIdleTimeout, "httpPoolIdleTimeout");
         require(ring != null, "ring", null, "is required");
         require(affinityMaxClients >= 1, "affinityMaxClients", affinityMaxClients, "must be at least 1");
+    }
+
+    /**
+     * Event loop threads to start: {@code ioThreads}, or with 0 one per CPU the JVM may use (its
+     * container's limit), as HAProxy's default nbthread. Netty's own default, two per core, only
+     * adds threads that contend for the same CPUs.
+     */
+    public int eventLoops() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
     }
 
     private static void requirePositive(Duration d, String key) {
@@ -86,6 +97,8 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         AgentConfig.ConsistentHash ch = p.loadBalancer().consistentHash();
         return builder()
                 .listenAddress(config.commonConfig().bridgeDeviceIP())
+                .ioThreads(p.ioThreads())
+                .cpuAffinity(CpuAffinity.parse("modules.edgeProxy.cpuAffinity", p.cpuAffinity()))
                 .connectTimeout(Duration.ofMillis(p.connectTimeoutMillis()))
                 .tcpIdleTimeout(Duration.ofSeconds(p.tcpIdleTimeoutSeconds()))
                 .udpIdleTimeout(Duration.ofSeconds(p.udpIdleTimeoutSeconds()))
@@ -100,6 +113,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         b.portRangeEnd = portRangeEnd;
         b.ioThreads = ioThreads;
         b.transport = transport;
+        b.cpuAffinity = cpuAffinity;
         b.connectTimeout = connectTimeout;
         b.connectAttempts = connectAttempts;
         b.retryBackoff = retryBackoff;
@@ -124,6 +138,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         private int portRangeEnd;
         private int ioThreads;
         private NetTransport.Type transport = NetTransport.Type.NIO;
+        private CpuAffinity cpuAffinity = CpuAffinity.NONE;
         private Duration connectTimeout = Duration.ofSeconds(3);
         private int connectAttempts = 3;
         private Duration retryBackoff = Duration.ofMillis(250);
@@ -160,6 +175,11 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
 
         public Builder transport(NetTransport.Type v) {
             transport = v;
+            return this;
+        }
+
+        public Builder cpuAffinity(CpuAffinity v) {
+            cpuAffinity = v;
             return this;
         }
 
@@ -214,7 +234,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         }
 
         public ProxyConfig build() {
-            return new ProxyConfig(listenAddress, portRangeStart, portRangeEnd, ioThreads, transport, connectTimeout, connectAttempts,
+            return new ProxyConfig(listenAddress, portRangeStart, portRangeEnd, ioThreads, transport, cpuAffinity, connectTimeout, connectAttempts,
                     retryBackoff, tcpIdleTimeout, udpIdleTimeout, udpMaxSessions, udpPendingDatagrams, httpMaxInitialLine,
                     httpMaxHeaderSize, httpMaxIdlePerEndpoint, httpMaxConnectionsPerEndpoint, httpPoolIdleTimeout, ring,
                     affinityMaxClients);

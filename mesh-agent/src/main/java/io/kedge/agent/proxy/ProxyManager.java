@@ -68,9 +68,10 @@ public final class ProxyManager implements AutoCloseable {
     private int nextRangePort;
     private boolean closed;
 
-    /** A proxy with event loops of its own ({@code config.ioThreads()}). */
+    /** A proxy with event loops of its own ({@code config.eventLoops()}, placed as {@code config.cpuAffinity()} says). */
     public ProxyManager(ProxyConfig config, String nodeName, Tunnel tunnel, PrometheusRegistry registry) {
-        this(config, nodeName, tunnel, registry, NettyTransport.create(config.ioThreads(), "proxy-io", config.transport()), true);
+        this(config, nodeName, tunnel, registry,
+                NettyTransport.create(config.eventLoops(), "proxy-io", config.transport(), config.cpuAffinity()), true);
     }
 
     /** A proxy on shared event loops (which it does not close). */

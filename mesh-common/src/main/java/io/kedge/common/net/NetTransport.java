@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The choice between Netty's native epoll transport and NIO, and the event-loop groups and channel
@@ -60,8 +61,13 @@ public final class NetTransport {
 
     /** A group of {@code threads} (0: Netty's default, two per core) daemon event-loop threads named {@code name-N}. */
     public EventLoopGroup newGroup(int threads, String name) {
+        return newGroup(threads, new DefaultThreadFactory(name, true));
+    }
+
+    /** A group of {@code threads} (0: Netty's default, two per core) event-loop threads made by {@code factory}. */
+    public EventLoopGroup newGroup(int threads, ThreadFactory factory) {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), io);
+        return new MultiThreadIoEventLoopGroup(threads, factory, io);
     }
 
     public ChannelFactory<? extends DatagramChannel> datagram() {

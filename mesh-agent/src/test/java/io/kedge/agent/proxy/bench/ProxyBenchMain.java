@@ -12,6 +12,7 @@ import io.kedge.agent.catalog.ServicePort;
 import io.kedge.agent.catalog.ServiceType;
 import io.kedge.agent.catalog.SessionAffinity;
 import io.kedge.agent.proxy.NettyTransport;
+import io.kedge.agent.proxy.CpuAffinity;
 import io.kedge.agent.proxy.ProxiedPort;
 import io.kedge.agent.proxy.ProxyConfig;
 import io.kedge.agent.proxy.ProxyManager;
@@ -54,6 +55,10 @@ public final class ProxyBenchMain implements Callable<Integer> {
     @Option(names = "--transport", defaultValue = "NIO", description = "NIO, EPOLL or AUTO (default: ${DEFAULT-VALUE})")
     NetTransport.Type transport;
 
+    @Option(names = "--cpu-affinity", defaultValue = "NONE",
+            description = "NONE, or SPREAD: each event loop pinned to a CPU of its own (default: ${DEFAULT-VALUE})")
+    CpuAffinity cpuAffinity;
+
     public static void main(String[] args) {
         // The agent's buffer allocator, as mesh-agent's main sets it.
         NettyBuffers.useAgentDefaults();
@@ -64,7 +69,8 @@ public final class ProxyBenchMain implements Callable<Integer> {
     public Integer call() throws IOException {
         // As mesh-agent runs: Netty's leak detection off unless the JVM options ask for it.
         LeakDetection.productionDefault();
-        ProxyConfig config = ProxyConfig.builder().listenAddress(listen).ioThreads(ioThreads).transport(transport).build();
+        ProxyConfig config = ProxyConfig.builder().listenAddress(listen).ioThreads(ioThreads).transport(transport)
+                .cpuAffinity(cpuAffinity).build();
         ServicePort tcp = new ServicePort("data", 5201, Protocol.TCP, null, null);
         ServicePort http = new ServicePort("http", 80, Protocol.TCP, null, null);
         Service tcpService = service("tcp", "198.18.0.10", tcp);
