@@ -3,7 +3,8 @@
 #   TCP: iperf3 throughput direct, through our proxy, through HAProxy (mode tcp);
 #   HTTP: wrk (64 connections) RPS and p99 latency through our proxy and through HAProxy (mode http),
 #         both in front of the same small Netty HTTP backend (and the backend alone, for reference);
-#         our proxy once more in a JVM with bin/mesh-agent's options (the agent as shipped).
+#         our proxy once more in a JVM with bin/mesh-agent's options (the agent as shipped), and that
+#         one and HAProxy each with an event loop pinned per CPU (cpuAffinity: spread; cpu-map).
 # Writes bench/proxy/results/<date>.md with machine info and ratios. Needs root only to install
 # iperf3, haproxy and wrk when they are missing. Everything binds 127.0.0.1 and is stopped on exit.
 set -euo pipefail
@@ -15,7 +16,8 @@ case "${1:-}" in
         echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
         echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO),"
         echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend; a second proxy"
-        echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out),"
+        echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out; PINNED=0 leaves out the"
+        echo "             pinned pair: that proxy with --cpu-affinity SPREAD against HAProxy with cpu-map),"
         echo "             BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
@@ -95,16 +97,17 @@ wait_port "$IPERF_PORT"
 wait_port "$BACKEND_PORT"
 
 # Our proxy: it prints "tcp HOST:PORT" and "http HOST:PORT"; it runs until its stdin closes.
-# start_proxy NAME OPTIONS...: starts one; sets PROXY_PID, PROXY_TCP_PORT, PROXY_HTTP_PORT (fd 9 or 8 holds its stdin).
+# start_proxy NAME CPU_AFFINITY JVM_OPTIONS...: starts one; sets PROXY_PID, PROXY_TCP_PORT, PROXY_HTTP_PORT
+# (a file descriptor of this shell holds its stdin open until the script ends).
 start_proxy() {
-    local name="$1"; shift
+    local name="$1" affinity="$2" fd; shift 2
     mkfifo "$WORK/$name.in"
     java "$@" -cp "$CP" io.kedge.agent.proxy.bench.ProxyBenchMain --io-threads "$IO_THREADS" --transport "$TRANSPORT" \
-        --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
+        --cpu-affinity "$affinity" --tcp-target "127.0.0.1:$IPERF_PORT" --http-target "127.0.0.1:$BACKEND_PORT" \
         <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.log" &
     PIDS+=($!)
     PROXY_PID=$!
-    if [ "$name" = proxy ]; then exec 9>"$WORK/$name.in"; else exec 8>"$WORK/$name.in"; fi
+    exec {fd}>"$WORK/$name.in"
     local i
     for i in $(seq 1 300); do
         grep -q '^http ' "$WORK/$name.out" 2>/dev/null && grep -q '^tcp ' "$WORK/$name.out" && break
@@ -120,11 +123,24 @@ read -r -a PROXY_OPTS <<<"${PROXY_JAVA_OPTS:-${JAVA_OPTS[*]}}"
 read -r -a SHIPPED_OPTS <<<"$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' "$ROOT/bin/mesh-agent")"
 SHIPPED="${SHIPPED:-1}"
 if [ "$SHIPPED" = 1 ]; then
-    start_proxy shipped "${SHIPPED_OPTS[@]}"
+    start_proxy shipped NONE "${SHIPPED_OPTS[@]}"
     SHIPPED_PID=$PROXY_PID
     SHIPPED_HTTP_PORT=$PROXY_HTTP_PORT
 fi
-start_proxy proxy "${PROXY_OPTS[@]}"
+start_proxy proxy NONE "${PROXY_OPTS[@]}"
+# The pinned pair: each event loop (ours) and each thread (HAProxy's cpu-map) on a CPU of its own.
+read -r -a CPUS <<<"$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')"
+PINNED="${PINNED:-1}"
+if [ "$PINNED" = 1 ] && [ "$IO_THREADS" -gt "${#CPUS[@]}" ]; then
+    echo "warning: $IO_THREADS threads but ${#CPUS[@]} CPUs: no pinned pair" >&2
+    PINNED=0
+fi
+if [ "$PINNED" = 1 ]; then
+    start_proxy pinned SPREAD "${SHIPPED_OPTS[@]}"
+    PINNED_PID=$PROXY_PID
+    PINNED_HTTP_PORT=$PROXY_HTTP_PORT
+    HAPROXY_PINNED_PORT="$(free_port)"
+fi
 
 # HAProxy with the equivalent setup: same thread count, TCP pass-through, and HTTP with
 # X-Forwarded-For and keep-alive connections to the backend (our proxy pools them too).
@@ -158,11 +174,31 @@ CFG
 haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
 HAPROXY_PID=$!
+if [ "$PINNED" = 1 ]; then
+    # The same HTTP setup, threads pinned one per CPU (HAProxy 2.6 applies only the auto: form here).
+    sed -e "/^    nbthread/a\    cpu-map auto:1/1-$IO_THREADS ${CPUS[*]:0:$IO_THREADS}" \
+        -e "/^frontend tcp_in/,/^    server iperf/d" -e "s/127.0.0.1:$HAPROXY_HTTP_PORT/127.0.0.1:$HAPROXY_PINNED_PORT/" \
+        "$WORK/haproxy.cfg" >"$WORK/haproxy-pinned.cfg"
+    haproxy -f "$WORK/haproxy-pinned.cfg" -db >"$WORK/haproxy-pinned.log" 2>&1 &
+    PIDS+=($!)
+    HAPROXY_PINNED_PID=$!
+fi
 wait_port "$PROXY_TCP_PORT"
 wait_port "$PROXY_HTTP_PORT"
 wait_port "$HAPROXY_TCP_PORT"
 wait_port "$HAPROXY_HTTP_PORT"
 if [ "$SHIPPED" = 1 ]; then wait_port "$SHIPPED_HTTP_PORT"; fi
+if [ "$PINNED" = 1 ]; then wait_port "$PINNED_HTTP_PORT"; wait_port "$HAPROXY_PINNED_PORT"; fi
+
+# allowed_cpus PID NAME_PATTERN: "thread: CPUs" for each thread of PID whose name matches (what the kernel enforces)
+allowed_cpus() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        if grep -Eq "$2" "$t/comm"; then
+            printf '%s: %s; ' "$(cat "$t/comm")" "$(sed -n 's/^Cpus_allowed_list:\s*//p' "$t/status")"
+        fi
+    done
+}
 
 iperf_gbps() { # iperf_gbps PORT SECONDS [EXTRA...]: received throughput in Gbit/s
     local port="$1" secs="$2"; shift 2
@@ -201,8 +237,16 @@ iperf_gbps "$PROXY_TCP_PORT" "$WARMUP_SECONDS" >/dev/null
 for _ in 1 2 3 4 5 6; do
     wrk_run "$PROXY_HTTP_PORT" "$(( (WARMUP_SECONDS + 5) / 6 ))" >/dev/null
     if [ "$SHIPPED" = 1 ]; then wrk_run "$SHIPPED_HTTP_PORT" "$(( (WARMUP_SECONDS + 5) / 6 ))" >/dev/null; fi
+    if [ "$PINNED" = 1 ]; then wrk_run "$PINNED_HTTP_PORT" "$(( (WARMUP_SECONDS + 5) / 6 ))" >/dev/null; fi
 done
 wrk_run "$HAPROXY_HTTP_PORT" 3 >/dev/null
+if [ "$PINNED" = 1 ]; then
+    wrk_run "$HAPROXY_PINNED_PORT" 3 >/dev/null
+    # Read once the threads exist (Netty starts an event loop with its first channel).
+    PINNED_CPUS="$(allowed_cpus "$PINNED_PID" '^proxy-io')"
+    HAPROXY_PINNED_CPUS="$(allowed_cpus "$HAPROXY_PINNED_PID" .)"
+    HAPROXY_CPUS="$(allowed_cpus "$HAPROXY_PID" .)"
+fi
 
 # The CPU is shared with other work: every figure is measured in $ROUNDS rounds, ours and HAProxy's
 # alternating, and the report gives the mean (and each round).
@@ -221,6 +265,12 @@ for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 == 0 )); then pair=("${pair[1]}" "${pair[0]}"); fi
     # The shipped-options proxy runs last, after HAProxy's run or ours (it does not displace either).
     if [ "$SHIPPED" = 1 ]; then pair+=("shipped $SHIPPED_HTTP_PORT $SHIPPED_PID"); fi
+    # Then the pinned pair, also swapping places every round.
+    if [ "$PINNED" = 1 ]; then
+        pinned=("pinned $PINNED_HTTP_PORT $PINNED_PID" "haproxy_pinned $HAPROXY_PINNED_PORT $HAPROXY_PINNED_PID")
+        if (( round % 2 == 0 )); then pinned=("${pinned[1]}" "${pinned[0]}"); fi
+        pair+=("${pinned[@]}")
+    fi
     for target in "direct $BACKEND_PORT 0" "${pair[@]}"; do
         read -r name port pid <<<"$target"
         before="$(cpu_ticks "$pid")"
@@ -242,7 +292,8 @@ done
 check_values() {
     local key bad=""
     for key in tcp_direct tcp_proxy tcp_haproxy tcp4_proxy tcp4_haproxy rps_direct rps_proxy rps_haproxy \
-               p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy $( [ "$SHIPPED" = 1 ] && echo rps_shipped p99_shipped cpu_shipped ); do
+               p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy $( [ "$SHIPPED" = 1 ] && echo rps_shipped p99_shipped cpu_shipped ) \
+               $( [ "$PINNED" = 1 ] && echo rps_pinned p99_pinned cpu_pinned rps_haproxy_pinned p99_haproxy_pinned cpu_haproxy_pinned ); do
         if ! python3 -c 'import sys; v=[float(x) for x in sys.argv[2:]]; sys.exit(0 if len(v) == int(sys.argv[1]) else 1)' \
                 "$ROUNDS" ${R[$key]:-} 2>/dev/null; then
             echo "warning: $key has no clean value per round: '${R[$key]:-}'" >&2
@@ -286,6 +337,12 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
     echo "- Our proxy: $IO_THREADS event loop threads, transport $TRANSPORT, JVM ${PROXY_OPTS[*]}; HAProxy: nbthread $IO_THREADS"
     if [ "$SHIPPED" = 1 ]; then echo "- Our proxy as shipped (HTTP only): the same, in a JVM with bin/mesh-agent's options: ${SHIPPED_OPTS[*]}"; fi
+    if [ "$PINNED" = 1 ]; then
+        echo "- Pinned pair (HTTP only): our proxy as shipped with --cpu-affinity SPREAD (the agent's modules.edgeProxy.cpuAffinity: spread), and HAProxy with cpu-map auto:1/1-$IO_THREADS ${CPUS[*]:0:$IO_THREADS}. CPUs each thread may use, as the kernel reports them:"
+        echo "  - ours, pinned: ${PINNED_CPUS:-n/a}"
+        echo "  - HAProxy, pinned: ${HAPROXY_PINNED_CPUS:-n/a}"
+        echo "  - HAProxy, not pinned: ${HAPROXY_CPUS:-n/a}"
+    fi
     echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk (six runs) through our proxy (JIT), 3 s of wrk through HAProxy; ours and HAProxy's wrk runs swap order every round"
     echo
     echo "## TCP throughput (iperf3, ${TCP_SECONDS} s per round, Gbit/s received; mean of $ROUNDS rounds, each round in parentheses)"
@@ -307,6 +364,10 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "| Kedge proxy (HTTP port) | $(show rps_proxy) | $(show p99_proxy) | $(show cpu_proxy) | ${R[err_proxy]:-none} |"
     echo "| HAProxy, mode http | $(show rps_haproxy) | $(show p99_haproxy) | $(show cpu_haproxy) | ${R[err_haproxy]:-none} |"
     if [ "$SHIPPED" = 1 ]; then echo "| Kedge proxy, bin/mesh-agent's JVM options | $(show rps_shipped) | $(show p99_shipped) | $(show cpu_shipped) | ${R[err_shipped]:-none} |"; fi
+    if [ "$PINNED" = 1 ]; then
+        echo "| Kedge proxy, bin/mesh-agent's JVM options, event loops pinned (spread) | $(show rps_pinned) | $(show p99_pinned) | $(show cpu_pinned) | ${R[err_pinned]:-none} |"
+        echo "| HAProxy, mode http, threads pinned (cpu-map) | $(show rps_haproxy_pinned) | $(show p99_haproxy_pinned) | $(show cpu_haproxy_pinned) | ${R[err_haproxy_pinned]:-none} |"
+    fi
     echo
     echo "- Kedge / HAProxy requests/s: **$(mean_ratio rps_proxy rps_haproxy)** (target >= 1.00)"
     echo "- Kedge / HAProxy p99: **$(mean_ratio p99_proxy p99_haproxy)** (target <= 1.00)"
@@ -314,9 +375,12 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     if [ "$SHIPPED" = 1 ]; then
         echo "- With bin/mesh-agent's JVM options, Kedge / HAProxy: requests/s **$(mean_ratio rps_shipped rps_haproxy)**, p99 **$(mean_ratio p99_shipped p99_haproxy)**, CPU per request $(mean_ratio cpu_shipped cpu_haproxy)"
     fi
+    if [ "$PINNED" = 1 ]; then
+        echo "- Both pinned, Kedge (bin/mesh-agent's JVM options) / HAProxy: requests/s **$(mean_ratio rps_pinned rps_haproxy_pinned)**, p99 **$(mean_ratio p99_pinned p99_haproxy_pinned)**, CPU per request $(mean_ratio cpu_pinned cpu_haproxy_pinned)"
+    fi
     echo
     echo "## Raw wrk output, last round"
-    for t in direct proxy haproxy $( [ "$SHIPPED" = 1 ] && echo shipped ); do
+    for t in direct proxy haproxy $( [ "$SHIPPED" = 1 ] && echo shipped ) $( [ "$PINNED" = 1 ] && echo pinned haproxy_pinned ); do
         echo
         echo "### $t"
         echo
