@@ -24,6 +24,8 @@ environment: SERVICES (1000), ENDPOINTS_PER_SERVICE (10), WRK_SECONDS (20), IDLE
              launcher does on a node's first run, then is measured with it; off: no archive),
              CDS_DIR (where those archives go; default: this run's scratch directory),
              RESTART=1 (each option set once more, restarted on the catalog its first run saved)
+             AGENT_CONFIG (the agent's configuration file for every run, e.g. one setting
+             modules.edgeProxy.cpuAffinity: spread)
 USAGE
         exit 0 ;;
 esac
@@ -158,7 +160,8 @@ env_of() { # env_of LABEL: the environment settings that run the agent with that
 start_agent() { # start_agent NAME STATE ENV...: the agent in the node namespace, its log agent-NAME.log, state directory state-STATE
     local name="$1" state="$2"; shift 2
     ip netns exec "$(ns node)" env "$@" "$KEDGE_ROOT/bin/mesh-agent" --node-name node --master "http://$API:6443" \
-        --state-dir "$WORK/state-$state" --admin 127.0.0.1:10560 >"$WORK/agent-$name.log" 2>&1 &
+        --state-dir "$WORK/state-$state" --admin 127.0.0.1:10560 ${AGENT_CONFIG:+--config "$AGENT_CONFIG"} \
+        >"$WORK/agent-$name.log" 2>&1 &
 }
 
 learn_archive() { # learn_archive LABEL: one run of the agent, synced and serving svc-0 for 5 s, that learns its archive
@@ -262,6 +265,14 @@ mkdir -p "$(dirname "$out")"
     echo "($ENDPOINTS_PER_SERVICE per Service, 5 node names). Idle: ${IDLE_SECONDS} s after the catalog synced. Load: wrk -t2 -c64"
     echo "-d${WRK_SECONDS}s from the node against svc-0's ClusterIP (HTTP proxy, 10 endpoints on a Netty backend on another host);"
     echo "RSS sampled twice a second during the load, and 5 s after it. Target: <= 128 MiB."
+    if [ -n "${AGENT_CONFIG:-}" ]; then
+        echo
+        echo "Every agent ran with --config $AGENT_CONFIG:"
+        echo
+        echo '```yaml'
+        cat "$AGENT_CONFIG"
+        echo '```'
+    fi
     echo
     echo "| JVM options | class data archive | sync (s) | threads | idle VmRSS (MiB) | peak VmRSS under load (MiB) | VmRSS after (MiB) | VmHWM (MiB) | req/s | errors |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
