@@ -3,9 +3,13 @@ package io.kedge.agent.proxy;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * The proxy's Prometheus metrics. Every series carries {@code service} ({@code namespace/name}),
@@ -43,7 +47,7 @@ public final class ProxyMetrics {
         // lambda each), and they run twice per proxied request.
         GaugeWithCallback.builder().name("kedge_agent_proxy_requests_active")
                 .help("HTTP requests in progress (HTTP ports)").labelNames(LABELS)
-                .callback(cb -> ports.forEach(p -> cb.call(p.activeRequests.sum(), p.labels)))
+                .callback(cb -> activeRequestsByLabels().forEach((labels, n) -> cb.call(n, labels.toArray(String[]::new))))
                 .register(registry);
         bytes = Counter.builder().name("kedge_agent_proxy_bytes_total")
                 .help("Payload bytes forwarded, by direction (upstream: client to endpoint; downstream: endpoint to client)")
@@ -75,5 +79,12 @@ public final class ProxyMetrics {
 
     void removed(PortMetrics p) {
         ports.remove(p);
+    }
+
+    /** In-progress requests per label set (summed: a listener's successor may exist before it is removed). */
+    Map<List<String>, Long> activeRequestsByLabels() {
+        Map<List<String>, Long> sums = new HashMap<>();
+        ports.forEach(p -> sums.merge(Arrays.asList(p.labels), p.activeRequests.sum(), Long::sum));
+        return sums;
     }
 }
