@@ -1,5 +1,8 @@
 package io.kedge.agent.discovery;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kedge.agent.catalog.Catalog;
@@ -11,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,19 +63,73 @@ public final class CatalogStateFile {
         }
     }
 
+    /**
+     * Reads a {@link Snapshot} element by element, each one's parts shared ({@link SharedParts}) as it is
+     * read: the whole file's objects never need to be held twice.
+     */
+    private static Catalog read(JsonParser parser) throws IOException {
+        SharedParts parts = new SharedParts();
+        long generation = 0;
+        Map<ServiceKey, Service> services = new HashMap<>();
+        Map<ServiceKey, List<Endpoint>> endpoints = new HashMap<>();
+        Map<String, Node> nodes = new HashMap<>();
+        expect(parser, parser.nextToken(), JsonToken.START_OBJECT, "the snapshot");
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "generation" -> generation = parser.getValueAsLong();
+                case "services" -> {
+                    expect(parser, value, JsonToken.START_ARRAY, "services");
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        Service svc = parts.service(element(parser, Service.class, "services"));
+                        services.put(svc.key(), svc);
+                    }
+                }
+                case "endpoints" -> {
+                    expect(parser, value, JsonToken.START_OBJECT, "endpoints");
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        ServiceKey key = parts.key(ServiceKey.parse(parser.currentName()));
+                        expect(parser, parser.nextToken(), JsonToken.START_ARRAY, "endpoints of " + key);
+                        List<Endpoint> list = new ArrayList<>();
+                        while (parser.nextToken() != JsonToken.END_ARRAY) {
+                            list.add(parts.endpoint(element(parser, Endpoint.class, "endpoints of " + key)));
+                        }
+                        endpoints.put(key, list);
+                    }
+                }
+                case "nodes" -> {
+                    expect(parser, value, JsonToken.START_ARRAY, "nodes");
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        Node node = element(parser, Node.class, "nodes");
+                        nodes.put(node.name(), node);
+                    }
+                }
+                default -> parser.skipChildren(); // "version", and fields a later agent may add
+            }
+        }
+        return new Catalog(generation, services, endpoints, nodes);
+    }
+
+    private static <T> T element(JsonParser parser, Class<T> type, String where) throws IOException {
+        expect(parser, parser.currentToken(), JsonToken.START_OBJECT, "an element of " + where);
+        return parser.readValueAs(type);
+    }
+
+    private static void expect(JsonParser parser, JsonToken actual, JsonToken expected, String what) throws IOException {
+        if (actual != expected) {
+            throw new JsonParseException(parser, what + ": expected " + expected + ", found " + actual);
+        }
+    }
+
     public Optional<Catalog> load() {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
         try {
-            Snapshot s = JSON.readValue(file.toFile(), Snapshot.class);
-            Map<ServiceKey, Service> services = new HashMap<>();
-            s.services().forEach(svc -> services.put(svc.key(), svc));
-            Map<ServiceKey, List<Endpoint>> eps = new HashMap<>();
-            s.endpoints().forEach((k, v) -> eps.put(ServiceKey.parse(k), v));
-            Map<String, Node> nodes = new HashMap<>();
-            s.nodes().forEach(n -> nodes.put(n.name(), n));
-            return Optional.of(new Catalog(s.generation(), services, eps, nodes));
+            try (JsonParser parser = JSON.createParser(file.toFile())) {
+                return Optional.of(read(parser));
+            }
         } catch (IOException | RuntimeException e) {
             Path aside = file.resolveSibling(file.getFileName() + ".unreadable");
             log.warn("ignoring unreadable catalog state {} (moved to {}): {}", file, aside, e.toString());

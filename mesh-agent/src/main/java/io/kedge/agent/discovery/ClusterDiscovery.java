@@ -77,10 +77,8 @@ public final class ClusterDiscovery implements AutoCloseable {
     private final AtomicBoolean rebuildPending = new AtomicBoolean();
     private final Counter rebuilds;
     private final ProjectedItemStore<io.fabric8.kubernetes.api.model.Service, Service> services;
-    private final ProjectedItemStore<EndpointSlice, CatalogTranslator.EndpointGroup> slices =
-            new ProjectedItemStore<>("EndpointSlice", CatalogTranslator::endpointGroup, EndpointSlice::new);
-    private final ProjectedItemStore<Endpoints, CatalogTranslator.EndpointGroup> endpoints =
-            new ProjectedItemStore<>("Endpoints", CatalogTranslator::endpointGroup, Endpoints::new);
+    private final ProjectedItemStore<EndpointSlice, CatalogTranslator.EndpointGroup> slices;
+    private final ProjectedItemStore<Endpoints, CatalogTranslator.EndpointGroup> endpoints;
     private final ProjectedItemStore<GenericKubernetesResource, CatalogTranslator.PodPlacement> pods =
             new ProjectedItemStore<>("Pod", CatalogTranslator::podPlacement, GenericKubernetesResource::new);
     private final ProjectedItemStore<GenericKubernetesResource, Node> nodes =
@@ -102,7 +100,14 @@ public final class ClusterDiscovery implements AutoCloseable {
         this.translator = translator;
         this.store = store;
         this.stateFile = stateFile;
-        this.services = new ProjectedItemStore<>("Service", translator::service, io.fabric8.kubernetes.api.model.Service::new);
+        // Projections keep the parts of the served catalog that they equal (SharedParts): after a restart,
+        // the saved catalog's.
+        this.services = new ProjectedItemStore<>("Service", s -> SharedParts.reuse(translator.service(s), store.current()),
+                io.fabric8.kubernetes.api.model.Service::new);
+        this.slices = new ProjectedItemStore<>("EndpointSlice",
+                s -> SharedParts.reuse(CatalogTranslator.endpointGroup(s), store.current()), EndpointSlice::new);
+        this.endpoints = new ProjectedItemStore<>("Endpoints",
+                e -> SharedParts.reuse(CatalogTranslator.endpointGroup(e), store.current()), Endpoints::new);
         this.rebuilds = Counter.builder().name("kedge_agent_catalog_rebuilds_total")
                 .help("Catalog rebuilds from the informers' contents").register(metrics);
         GaugeWithCallback.builder().name("kedge_agent_api_watching")

@@ -152,8 +152,8 @@ class ClusterDiscoveryTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> store.current().endpoints(WEB).stream().anyMatch(e -> "n2".equals(e.nodeName())));
     }
 
-    @Test
-    void aRestartWhileTheApiIsDownServesTheSavedCatalog() throws Exception {
+    /** Serves web from the API until its catalog is saved, then stops, as an agent that is restarted. */
+    private void runUntilSavedThenStop() {
         createService("web", "198.18.0.10", "198.19.1.10");
         startDiscovery();
         await().atMost(Duration.ofSeconds(30)).until(() -> store.current().usableEndpoints(WEB).size() == 1);
@@ -161,6 +161,11 @@ class ClusterDiscoveryTest {
         discovery.close();
         agentClient.close();
         store.close();
+    }
+
+    @Test
+    void aRestartWhileTheApiIsDownServesTheSavedCatalog() throws Exception {
+        runUntilSavedThenStop();
 
         link.cut();
         startDiscovery();
@@ -170,6 +175,21 @@ class ClusterDiscoveryTest {
 
         link.restore();
         await().atMost(Duration.ofSeconds(60)).until(discovery::synced);
+    }
+
+    @Test
+    void afterARestartTheApisEqualObjectsShareTheSavedCatalogsInstances() throws Exception {
+        runUntilSavedThenStop();
+
+        startDiscovery(); // the API is reachable: the saved catalog first, then the API's equal content
+        await().atMost(Duration.ofSeconds(60)).until(discovery::synced);
+        Endpoint saved = store.current().endpoints(WEB).get(0);
+        io.kedge.agent.catalog.Service savedService = store.current().service(WEB).orElseThrow();
+        // Another Service makes a new catalog; web's parts in it must be the saved ones, not the API's copies.
+        createService("api", "198.18.0.11", "198.19.1.11");
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.current().usableEndpoints(API).size() == 1);
+        assertThat(store.current().endpoints(WEB).get(0)).isSameAs(saved);
+        assertThat(store.current().service(WEB).orElseThrow()).isSameAs(savedService);
     }
 
     @Test
