@@ -2,7 +2,9 @@ package io.kedge.common.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -11,6 +13,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -55,6 +58,12 @@ public final class NetTransport {
         return new NetTransport(type != Type.NIO && Epoll.isAvailable());
     }
 
+    /** The transport whose channels {@code loop} runs: a channel made elsewhere can join another group's loop. */
+    public static NetTransport of(EventLoop loop) {
+        boolean nio = loop instanceof IoEventLoop io && io.isCompatible(NioIoHandle.class);
+        return new NetTransport(!nio);
+    }
+
     public boolean isEpoll() {
         return epoll;
     }
@@ -66,7 +75,7 @@ public final class NetTransport {
 
     /** A group of {@code threads} (0: Netty's default, two per core) event-loop threads made by {@code factory}. */
     public EventLoopGroup newGroup(int threads, ThreadFactory factory) {
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory io = epoll ? new StayRegisteredEpoll(EpollIoHandler.newFactory()) : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, factory, io);
     }
 
