@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
  * listener and upstream channel of the proxy shares it, so the thread count is fixed however many
  * Services there are.
  *
- * <p>NIO is the proxy's default: with Netty 4.2.18 (and 4.2.20) the epoll transport deletes a
- * socket from its epoll set once it has nothing to wait for (input ended, reading off, nothing to
- * write) but keeps modifying it afterwards, which fails with ENOENT and closes the channel. A
- * half-closed connection whose other direction then meets backpressure is cut short.
- * {@link NetTransport.Type#EPOLL} stays available for when that is fixed.
+ * <p>Epoll where it loads ({@link NetTransport.Type#AUTO}), NIO elsewhere: with NIO the HTTP proxy's
+ * p99 moved from run to run between about 1.8 and 4.4 ms, with epoll it stayed between 1.7 and 2.0 ms,
+ * below HAProxy's in 29 runs out of 30 (bench/proxy/results/2026-11-24-s16-epoll-ab.md). Netty
+ * 4.2's epoll handler closed half-closed connections that then met backpressure; NetTransport's
+ * groups work around that ({@code StayRegisteredEpoll}).
  */
 public final class NettyTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);

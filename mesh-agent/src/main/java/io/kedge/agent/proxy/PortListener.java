@@ -4,7 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -46,6 +48,12 @@ public abstract class PortListener implements AutoCloseable {
         }
         if (!bind.isSuccess()) {
             Throwable cause = bind.cause();
+            if (cause instanceof Errors.NativeIoException) {
+                // Epoll's bind(2) failure, as NIO reports it: the port taken, the address not ours, no permission.
+                BindException taken = new BindException(cause.getMessage());
+                taken.initCause(cause);
+                throw taken;
+            }
             throw cause instanceof Exception e ? e : new IllegalStateException(cause);
         }
         return bind.channel();

@@ -137,7 +137,7 @@ public record ProxyConfig(String listenAddress, int portRangeStart, int portRang
         private int portRangeStart;
         private int portRangeEnd;
         private int ioThreads;
-        private NetTransport.Type transport = NetTransport.Type.NIO;
+        private NetTransport.Type transport = NetTransport.Type.AUTO;
         private CpuAffinity cpuAffinity = CpuAffinity.NONE;
         private Duration connectTimeout = Duration.ofSeconds(3);
         private int connectAttempts = 3;

@@ -2,6 +2,7 @@ package io.kedge.agent.tunnel;
 
 import io.kedge.agent.catalog.Protocol;
 import io.kedge.agent.proxy.tcp.RelayHandler;
+import io.kedge.common.net.NetTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -15,7 +16,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -295,7 +295,8 @@ final class DirectTcpLane implements AutoCloseable {
                             Promise<Channel> done) {
         String key = pins.expect(link.peerFingerprint);
         SslContext tlsContext = client;
-        ChannelFuture connect = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        // On the caller's loop (the proxy's: epoll or NIO), with that loop's kind of channel.
+        ChannelFuture connect = new Bootstrap().group(loop).channel(NetTransport.of(loop).socketChannelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)

@@ -22,7 +22,7 @@ class ProxyConfigTest {
         // Generous, unlike EdgeMesh's 250 ms.
         assertThat(c.udpIdleTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.ring()).isEqualTo(new RingParameters(100, 10, 1.25));
-        assertThat(c.transport()).isEqualTo(NetTransport.Type.NIO);
+        assertThat(c.transport()).isEqualTo(NetTransport.Type.AUTO);
     }
 
     @Test
