@@ -14,7 +14,7 @@ case "${1:-}" in
         sed -n '2,7s/^# \{0,1\}//p' "$0"
         echo
         echo "usage: bench/proxy/run.sh [--quick]      (--quick: short runs, for trying the script)"
-        echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL, default NIO),"
+        echo "environment: IO_THREADS (proxy and HAProxy threads, default 2), TRANSPORT (NIO|EPOLL|AUTO, default AUTO: epoll where it loads, as the agent),"
         echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend; a second proxy"
         echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out; PINNED=0 leaves out the"
         echo "             pinned pair: that proxy with --cpu-affinity SPREAD against HAProxy with cpu-map),"
@@ -27,7 +27,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT_DIR="$ROOT/bench/proxy/results"
 WORK="$(mktemp -d /tmp/kedge-proxy-bench.XXXXXX)"
 IO_THREADS="${IO_THREADS:-2}"
-TRANSPORT="${TRANSPORT:-NIO}"
+TRANSPORT="${TRANSPORT:-AUTO}"
 TCP_SECONDS=10
 WRK_SECONDS=20
 WARMUP_SECONDS=30
