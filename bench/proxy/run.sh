@@ -18,7 +18,7 @@ case "${1:-}" in
         echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend; a second proxy"
         echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out; PINNED=0 leaves out the"
         echo "             pinned pair: that proxy with --cpu-affinity SPREAD against HAProxy with cpu-map),"
-        echo "             BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
+        echo "             BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
 
@@ -36,6 +36,7 @@ if [ "$MODE" = "--quick" ]; then
     TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1
 fi
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+WRK_SECONDS="${BENCH_WRK_SECONDS:-$WRK_SECONDS}"
 WARMUP_SECONDS="${BENCH_WARMUP_SECONDS:-$WARMUP_SECONDS}"
 
 PIDS=()

@@ -60,8 +60,8 @@ public final class NetTransport {
 
     /** The transport whose channels {@code loop} runs: a channel made elsewhere can join another group's loop. */
     public static NetTransport of(EventLoop loop) {
-        boolean nio = loop instanceof IoEventLoop io && io.isCompatible(NioIoHandle.class);
-        return new NetTransport(!nio);
+        boolean epollLoop = loop instanceof IoEventLoop io && !io.isCompatible(NioIoHandle.class) && Epoll.isAvailable();
+        return new NetTransport(epollLoop);
     }
 
     public boolean isEpoll() {

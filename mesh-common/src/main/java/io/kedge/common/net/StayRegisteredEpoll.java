@@ -40,7 +40,7 @@ final class StayRegisteredEpoll implements IoHandlerFactory {
     }
 
     /** What a registration submits in place of {@code ops}. */
-    static IoOps replacement(IoOps ops) {
+    private static IoOps replacement(IoOps ops) {
         return ops instanceof EpollIoOps e && e.value() == EpollIoOps.NONE.value() ? EpollIoOps.EPOLLET : ops;
     }
 

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -62,6 +63,12 @@ class NetTransportTest {
             } finally {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
+        }
+        DefaultEventLoop plain = new DefaultEventLoop(); // runs no channel I/O of its own
+        try {
+            assertThat(NetTransport.of(plain).isEpoll()).isFalse();
+        } finally {
+            plain.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 
