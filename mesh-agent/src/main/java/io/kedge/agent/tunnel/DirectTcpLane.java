@@ -246,9 +246,9 @@ final class DirectTcpLane implements AutoCloseable {
             fallback.run();
             return;
         }
-        // The caller's loop when it runs NIO channels (no hop between loops), else one of the tunnel's.
-        EventLoop home = loop instanceof io.netty.channel.IoEventLoop ioLoop && ioLoop.isCompatible(io.netty.channel.nio.NioIoHandle.class)
-                ? loop : group.next();
+        // The caller's loop when it runs socket channels (the proxy's, NIO or epoll: no hop between
+        // loops for every chunk the stream relays), else one of the tunnel's.
+        EventLoop home = NetTransport.runsSockets(loop) ? loop : group.next();
         Promise<Channel> answered = home.newPromise();
         Channel ch = connect(link, address, home, STREAM_CONNECT_MILLIS, new StreamOpenHandler(Protocol.TCP, target, answered), answered);
         link.streams.incrementAndGet();

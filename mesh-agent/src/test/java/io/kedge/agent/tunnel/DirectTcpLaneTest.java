@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.kedge.agent.catalog.Protocol;
+import io.kedge.common.net.NetTransport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -133,6 +136,35 @@ class DirectTcpLaneTest {
         assertThat(a.lane.pinned()).isZero();
     }
 
+    /**
+     * A stream lives on its caller's loop when that loop runs sockets, epoll (the proxy's
+     * default) as well as NIO, so relaying a chunk needs no hop between threads; a loop that runs
+     * no sockets gets one of the lane's own.
+     */
+    @Test
+    void aStreamLivesOnItsCallersLoopWhenThatLoopRunsSockets() throws Exception {
+        PeerLink toB = laneFromAToB();
+        EventLoopGroup proxyLoops = NetTransport.best().newGroup(1, "proxy-test");
+        DefaultEventLoop noSockets = new DefaultEventLoop();
+        try {
+            EventLoop proxyLoop = proxyLoops.next();
+            LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+            Channel stream = openStream(toB, b.allowed, received, new AtomicBoolean(), proxyLoop);
+            assertThat(stream.eventLoop()).isSameAs(proxyLoop);
+            assertThat(stream).isInstanceOf(NetTransport.best().socketChannelType());
+            stream.writeAndFlush(Unpooled.copiedBuffer("hello lane", StandardCharsets.UTF_8));
+            assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("hello lane");
+            stream.close().sync();
+
+            Channel other = openStream(toB, b.allowed, new LinkedBlockingQueue<>(), new AtomicBoolean(), noSockets);
+            assertThat(other.eventLoop().parent()).isSameAs(group);
+            other.close().sync();
+        } finally {
+            proxyLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            noSockets.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     @Test
     void theReceiverRefusesTargetsNotOnItsNodeAndTheLaneStays() throws Exception {
         PeerLink toB = laneFromAToB();
@@ -210,8 +242,14 @@ class DirectTcpLaneTest {
     /** Opens a stream on the lane; what it reads goes to {@code received} as text. */
     private Channel openStream(PeerLink link, InetSocketAddress target, LinkedBlockingQueue<String> received, AtomicBoolean fellBack)
             throws Exception {
+        return openStream(link, target, received, fellBack, group.next());
+    }
+
+    /** Opens a stream on the lane for a caller on {@code loop}. */
+    private Channel openStream(PeerLink link, InetSocketAddress target, LinkedBlockingQueue<String> received, AtomicBoolean fellBack,
+                               EventLoop loop) throws Exception {
         Promise<Channel> result = group.next().newPromise();
-        a.lane.open(link, target, group.next(), result, () -> fellBack.set(true));
+        a.lane.open(link, target, loop, result, () -> fellBack.set(true));
         Channel stream = result.get(10, TimeUnit.SECONDS);
         stream.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
             @Override

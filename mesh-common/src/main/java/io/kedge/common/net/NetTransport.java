@@ -10,6 +10,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -62,6 +63,15 @@ public final class NetTransport {
     public static NetTransport of(EventLoop loop) {
         boolean epollLoop = loop instanceof IoEventLoop io && !io.isCompatible(NioIoHandle.class) && Epoll.isAvailable();
         return new NetTransport(epollLoop);
+    }
+
+    /**
+     * Whether {@code loop} can run this module's socket channels (an NIO or an epoll I/O loop), so
+     * a connection made for a channel on it can live on the same thread, with no hop between loops.
+     */
+    public static boolean runsSockets(EventLoop loop) {
+        return loop instanceof IoEventLoop io
+                && (io.isCompatible(NioIoHandle.class) || (Epoll.isAvailable() && io.isCompatible(EpollIoHandle.class)));
     }
 
     public boolean isEpoll() {

@@ -60,6 +60,7 @@ class NetTransportTest {
             EventLoopGroup group = t.newGroup(1, "test-" + t);
             try {
                 assertThat(NetTransport.of(group.next()).isEpoll()).isEqualTo(t.isEpoll());
+                assertThat(NetTransport.runsSockets(group.next())).isTrue();
             } finally {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
@@ -67,6 +68,7 @@ class NetTransportTest {
         DefaultEventLoop plain = new DefaultEventLoop(); // runs no channel I/O of its own
         try {
             assertThat(NetTransport.of(plain).isEpoll()).isFalse();
+            assertThat(NetTransport.runsSockets(plain)).isFalse();
         } finally {
             plain.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
