@@ -82,9 +82,26 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
         } else {
             writeAcrossLoops(ctx, msg, size);
         }
-        if (!peer.isWritable()) {
+        if (!peer.isWritable() && ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(false);
+            if (inFlight != null) {
+                lookAgainOnPeersLoop(ctx);
+            }
         }
+    }
+
+    /**
+     * A peer on another loop turns writable there, and its relay then turns our reading back on.
+     * When that happened between our look at its writability and our reading going off, it found
+     * reading still on and did nothing, and nothing would ever wake us (a stream stalled for good
+     * in bench/tunnel). So look once more on the peer's loop, after reading went off.
+     */
+    private void lookAgainOnPeersLoop(ChannelHandlerContext ctx) {
+        peer.eventLoop().execute(() -> {
+            if (peer.isWritable() && !pausedForInFlight) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        });
     }
 
     private void writeAcrossLoops(ChannelHandlerContext ctx, Object msg, int size) {

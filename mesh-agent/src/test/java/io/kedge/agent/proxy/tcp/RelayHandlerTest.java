@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -60,6 +61,31 @@ class RelayHandlerTest {
         source.runPendingTasks();
         assertThat(source.config().isAutoRead()).as("still paused while the writes are pending").isFalse();
         held.completeAll();
+        source.runPendingTasks();
+        assertThat(source.config().isAutoRead()).as("reading again").isTrue();
+        source.finishAndReleaseAll();
+        peer.finishAndReleaseAll();
+    }
+
+    /**
+     * The peer (on another loop) turns writable after our relay saw it full but before anything on
+     * its loop could turn our reading back on: its writability event finds no one to wake. The relay
+     * looks again on the peer's loop, so reading resumes.
+     */
+    @Test
+    void readingResumesWhenAPeerOnAnotherLoopDrainedBeforeReadingWentOff() {
+        EmbeddedChannel peer = new EmbeddedChannel();
+        peer.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1024, 2048));
+        EmbeddedChannel source = new EmbeddedChannel();
+        source.pipeline().addLast(new RelayHandler(peer, Counter.builder().name("relay_test_bytes3").build().labelValues()));
+
+        source.pipeline().fireChannelRead(Unpooled.wrappedBuffer(new byte[4096])); // written, not yet flushed: the peer is full
+        assertThat(peer.isWritable()).isFalse();
+        assertThat(source.config().isAutoRead()).as("reading stopped").isFalse();
+
+        peer.flush(); // drains on the peer's loop; its pipeline has no relay of ours to wake
+        assertThat(peer.isWritable()).isTrue();
+        peer.runPendingTasks();
         source.runPendingTasks();
         assertThat(source.config().isAutoRead()).as("reading again").isTrue();
         source.finishAndReleaseAll();
