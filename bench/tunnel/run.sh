@@ -440,7 +440,7 @@ mkdir -p "$(dirname "$out")"
     echo "| tunnel, relayed (for information) | $RELAYED | $(ratio "$RELAYED" "$PLAIN") | $(collect relayed) | $(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "${TPUT[relayed.$r.cpu]}"; done) |"
     echo
     echo "Target: direct >= 50 % of plain. Relayed UDP throughput of mesh-server against coturn on one path is in"
-    echo "bench/relay/results (mesh-server 0.98-1.21x coturn); the agent path adds QUIC and the loopback bridge."
+    echo "bench/relay/results (mesh-server 1.25-1.38x coturn in 2026-11-24-relay-rcvbuf.md); the agent path adds QUIC and the loopback bridge."
     echo
     echo "## 2. Tunnel setup ($SETUP_RUNS cold calls per path)"
     echo
