@@ -7,6 +7,7 @@ import io.kedge.agent.proxy.UpstreamConnector;
 import io.kedge.agent.proxy.UpstreamConnector.Connected;
 import io.kedge.agent.proxy.UpstreamConnector.NoEndpointException;
 import io.kedge.agent.proxy.tcp.RelayHandler;
+import io.kedge.common.net.DeferredFlush;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -228,7 +229,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
             }
         } else {
             part.release();
-            upstreamChannel.flush();
+            DeferredFlush.flushAfterBatch(upstreamChannel);
         }
         if (last) {
             requestDone = true;
@@ -522,7 +523,7 @@ final class HttpExchangeHandler extends ChannelInboundHandlerAdapter {
         if (ch == upstreamChannel || flushPending) {
             flushPending = false;
             writeResponseHead();
-            ctx.flush();
+            DeferredFlush.flushAfterBatch(ctx.channel());
         }
     }
 
