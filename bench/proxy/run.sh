@@ -18,7 +18,8 @@ case "${1:-}" in
         echo "             PROXY_JAVA_OPTS (the proxy's JVM options; default those of the backend; a second proxy"
         echo "             always runs with bin/mesh-agent's options, SHIPPED=0 leaves it out; PINNED=0 leaves out the"
         echo "             pinned pair: that proxy with --cpu-affinity SPREAD against HAProxy with cpu-map),"
-        echo "             BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_WARMUP_SECONDS, BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
+        echo "             BENCH_ROUNDS (iperf3 rounds), BENCH_HTTP_ROUNDS (wrk rounds), BENCH_WRK_SECONDS, BENCH_WARMUP_SECONDS,"
+        echo "             BENCH_TAG (results/<date>-TAG.md), KEEP_WORK=1"
         exit 0 ;;
 esac
 
@@ -29,13 +30,17 @@ WORK="$(mktemp -d /tmp/kedge-proxy-bench.XXXXXX)"
 IO_THREADS="${IO_THREADS:-2}"
 TRANSPORT="${TRANSPORT:-AUTO}"
 TCP_SECONDS=10
-WRK_SECONDS=20
+WRK_SECONDS=10
 WARMUP_SECONDS=30
-ROUNDS=2
+ROUNDS=3
+# HTTP rounds are short and many: on a shared machine a burst of other work spans a round or two,
+# and the median of the per-round ratios (each round's pair measured back to back) sets it aside.
+HTTP_ROUNDS=10
 if [ "$MODE" = "--quick" ]; then
-    TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1
+    TCP_SECONDS=3; WRK_SECONDS=5; WARMUP_SECONDS=3; ROUNDS=1; HTTP_ROUNDS=2
 fi
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+HTTP_ROUNDS="${BENCH_HTTP_ROUNDS:-$HTTP_ROUNDS}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-$WRK_SECONDS}"
 WARMUP_SECONDS="${BENCH_WARMUP_SECONDS:-$WARMUP_SECONDS}"
 
@@ -249,8 +254,9 @@ if [ "$PINNED" = 1 ]; then
     HAPROXY_CPUS="$(allowed_cpus "$HAPROXY_PID" .)"
 fi
 
-# The CPU is shared with other work: every figure is measured in $ROUNDS rounds, ours and HAProxy's
-# alternating, and the report gives the mean (and each round).
+# The CPU is shared with other work: every figure is measured in several rounds, ours and HAProxy's
+# alternating, and the report gives the mean (and each round) and, for the ratios, the median of
+# the per-round ratios as well.
 declare -A R
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round: iperf3 ..." >&2
@@ -259,13 +265,17 @@ for round in $(seq 1 "$ROUNDS"); do
     R[tcp_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS")"
     R[tcp4_proxy]+=" $(iperf_gbps "$PROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
     R[tcp4_haproxy]+=" $(iperf_gbps "$HAPROXY_TCP_PORT" "$TCP_SECONDS" -P 4)"
+done
+for round in $(seq 1 "$HTTP_ROUNDS"); do
     echo "round $round: wrk ..." >&2
-    # Ours and HAProxy's swap places every round: whichever runs right after the backend-alone run
-    # (which leaves the backend busiest) does not always get the same one.
+    # HAProxy runs between our two proxies, which swap places every round: each of ours is measured
+    # right before or right after HAProxy, as often before as after. (One of ours, not HAProxy,
+    # follows the backend-alone run, which leaves the backend at its busiest.)
     pair=("proxy $PROXY_HTTP_PORT $PROXY_PID" "haproxy $HAPROXY_HTTP_PORT $HAPROXY_PID")
-    if (( round % 2 == 0 )); then pair=("${pair[1]}" "${pair[0]}"); fi
-    # The shipped-options proxy runs last, after HAProxy's run or ours (it does not displace either).
     if [ "$SHIPPED" = 1 ]; then pair+=("shipped $SHIPPED_HTTP_PORT $SHIPPED_PID"); fi
+    if (( round % 2 == 0 )); then
+        if [ "$SHIPPED" = 1 ]; then pair=("${pair[2]}" "${pair[1]}" "${pair[0]}"); else pair=("${pair[1]}" "${pair[0]}"); fi
+    fi
     # Then the pinned pair, also swapping places every round.
     if [ "$PINNED" = 1 ]; then
         pinned=("pinned $PINNED_HTTP_PORT $PINNED_PID" "haproxy_pinned $HAPROXY_PINNED_PORT $HAPROXY_PINNED_PID")
@@ -291,12 +301,13 @@ done
 # came to show "****" where the ratios belong. So every value is checked once, here, before the
 # report is written, and the helpers print "n/a" with a reason instead of nothing.
 check_values() {
-    local key bad=""
+    local key bad="" want
     for key in tcp_direct tcp_proxy tcp_haproxy tcp4_proxy tcp4_haproxy rps_direct rps_proxy rps_haproxy \
                p99_direct p99_proxy p99_haproxy cpu_proxy cpu_haproxy $( [ "$SHIPPED" = 1 ] && echo rps_shipped p99_shipped cpu_shipped ) \
                $( [ "$PINNED" = 1 ] && echo rps_pinned p99_pinned cpu_pinned rps_haproxy_pinned p99_haproxy_pinned cpu_haproxy_pinned ); do
+        if [[ "$key" == tcp* ]]; then want="$ROUNDS"; else want="$HTTP_ROUNDS"; fi
         if ! python3 -c 'import sys; v=[float(x) for x in sys.argv[2:]]; sys.exit(0 if len(v) == int(sys.argv[1]) else 1)' \
-                "$ROUNDS" ${R[$key]:-} 2>/dev/null; then
+                "$want" ${R[$key]:-} 2>/dev/null; then
             echo "warning: $key has no clean value per round: '${R[$key]:-}'" >&2
             bad=yes
         fi
@@ -313,6 +324,14 @@ ratio() { # ratio A B: A/B with two decimals, or n/a
 }
 mean_ratio() { # mean_ratio KEY_A KEY_B: ratio of the means of two figures
     ratio "$(mean "${R[$1]:-}")" "$(mean "${R[$2]:-}")"
+}
+round_ratios() { # round_ratios KEY_A KEY_B: "median (min-max)" of the per-round ratios A/B, or n/a
+    python3 -c '
+import statistics, sys
+a, b = [float(x) for x in sys.argv[1].split()], [float(x) for x in sys.argv[2].split()]
+r = [x / y for x, y in zip(a, b) if y]
+print("%.2f (%.2f-%.2f)" % (statistics.median(r), min(r), max(r)) if r and len(a) == len(b) else "n/a")' "${R[$1]:-}" "${R[$2]:-}" 2>/dev/null \
+        || echo "n/a"
 }
 show() { # show KEY: "mean (round1, round2)"
     echo "$(mean "${R[$1]:-}") ($(echo ${R[$1]:-} | sed 's/ /, /g'))"
@@ -344,7 +363,7 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
         echo "  - HAProxy, pinned: ${HAPROXY_PINNED_CPUS:-n/a}"
         echo "  - HAProxy, not pinned: ${HAPROXY_CPUS:-n/a}"
     fi
-    echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk (six runs) through our proxy (JIT), 3 s of wrk through HAProxy; ours and HAProxy's wrk runs swap order every round"
+    echo "- Everything on 127.0.0.1; warm-up first: ${WARMUP_SECONDS} s of iperf3 and of wrk (six runs) through our proxy (JIT), 3 s of wrk through HAProxy; each round runs HAProxy's wrk between our two proxies', which swap places every round"
     echo
     echo "## TCP throughput (iperf3, ${TCP_SECONDS} s per round, Gbit/s received; mean of $ROUNDS rounds, each round in parentheses)"
     echo
@@ -357,7 +376,7 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
     echo "- Kedge / HAProxy: **$(mean_ratio tcp_proxy tcp_haproxy)** (1 stream), **$(mean_ratio tcp4_proxy tcp4_haproxy)** (4 streams) (target >= 1.00)"
     echo "- Kedge / direct: $(mean_ratio tcp_proxy tcp_direct)"
     echo
-    echo "## HTTP/1.1 (wrk, 2 threads, 64 connections, ${WRK_SECONDS} s per round, small fixed response; mean of $ROUNDS rounds)"
+    echo "## HTTP/1.1 (wrk, 2 threads, 64 connections, ${WRK_SECONDS} s per round, small fixed response; mean of $HTTP_ROUNDS rounds)"
     echo
     echo "| path | requests/s | p99 latency (ms) | proxy CPU per request (us) | errors |"
     echo "|---|---:|---:|---:|---|"
@@ -370,11 +389,13 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
         echo "| HAProxy, mode http, threads pinned (cpu-map) | $(show rps_haproxy_pinned) | $(show p99_haproxy_pinned) | $(show cpu_haproxy_pinned) | ${R[err_haproxy_pinned]:-none} |"
     fi
     echo
-    echo "- Kedge / HAProxy requests/s: **$(mean_ratio rps_proxy rps_haproxy)** (target >= 1.00)"
-    echo "- Kedge / HAProxy p99: **$(mean_ratio p99_proxy p99_haproxy)** (target <= 1.00)"
-    echo "- Kedge / HAProxy CPU per request: $(mean_ratio cpu_proxy cpu_haproxy) (the whole JVM: event loops, GC and JIT threads)"
+    echo "Ratios: of the means, then the median (min-max) of the $HTTP_ROUNDS per-round ratios."
+    echo
+    echo "- Kedge / HAProxy requests/s: **$(mean_ratio rps_proxy rps_haproxy)**, median $(round_ratios rps_proxy rps_haproxy) (target >= 1.00)"
+    echo "- Kedge / HAProxy p99: **$(mean_ratio p99_proxy p99_haproxy)**, median $(round_ratios p99_proxy p99_haproxy) (target <= 1.00)"
+    echo "- Kedge / HAProxy CPU per request: $(mean_ratio cpu_proxy cpu_haproxy), median $(round_ratios cpu_proxy cpu_haproxy) (the whole JVM: event loops, GC and JIT threads)"
     if [ "$SHIPPED" = 1 ]; then
-        echo "- With bin/mesh-agent's JVM options, Kedge / HAProxy: requests/s **$(mean_ratio rps_shipped rps_haproxy)**, p99 **$(mean_ratio p99_shipped p99_haproxy)**, CPU per request $(mean_ratio cpu_shipped cpu_haproxy)"
+        echo "- With bin/mesh-agent's JVM options, Kedge / HAProxy: requests/s **$(mean_ratio rps_shipped rps_haproxy)**, median $(round_ratios rps_shipped rps_haproxy); p99 **$(mean_ratio p99_shipped p99_haproxy)**, median $(round_ratios p99_shipped p99_haproxy); CPU per request $(mean_ratio cpu_shipped cpu_haproxy), median $(round_ratios cpu_shipped cpu_haproxy)"
     fi
     if [ "$PINNED" = 1 ]; then
         echo "- Both pinned, Kedge (bin/mesh-agent's JVM options) / HAProxy: requests/s **$(mean_ratio rps_pinned rps_haproxy_pinned)**, p99 **$(mean_ratio p99_pinned p99_haproxy_pinned)**, CPU per request $(mean_ratio cpu_pinned cpu_haproxy_pinned)"
@@ -386,7 +407,7 @@ REPORT="$OUT_DIR/$(date +%F)${BENCH_TAG:+-$BENCH_TAG}$QUICK_SUFFIX.md"
         echo "### $t"
         echo
         echo '```'
-        cat "$WORK/wrk-$t-$ROUNDS.txt"
+        cat "$WORK/wrk-$t-$HTTP_ROUNDS.txt"
         echo '```'
     done
 } >"$REPORT"
