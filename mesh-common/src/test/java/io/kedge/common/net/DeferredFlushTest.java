@@ -21,15 +21,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Flushes deferred to the end of the loop's batch, over real (local) channels on one loop. */
+/** Flushes deferred to the end of the loop's batch: local channels on one real loop, and embedded loops sharing a thread. */
 class DeferredFlushTest {
     private DefaultEventLoopGroup group;
     private Channel server;
-    // What each accepted connection has received, by the first byte the client sends.
+    // What each accepted connection has received, keyed by its server-side channel.
     private final Map<Channel, StringBuilder> received = new ConcurrentHashMap<>();
 
     @BeforeEach
@@ -56,7 +57,7 @@ class DeferredFlushTest {
     @AfterEach
     void stop() {
         server.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private Channel connect() throws InterruptedException {
