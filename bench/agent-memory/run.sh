@@ -197,7 +197,13 @@ measure() { # measure LABEL [ROW]: one agent with JAVA_OPTS_OF[LABEL], idle then
     PIDS+=("$pid")
     t0=$SECONDS
     wait_for 60 "[$row] the agent's admin endpoint" grep -q "admin endpoint on" "$WORK/agent-$row.log"
-    [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v java)")" ] || kedge_die "[$row] process $pid is not the JVM"
+    if [ "$(readlink "/proc/$pid/exe")" != "$(readlink -f "$(command -v java)")" ]; then
+        # The launcher execs into the JVM only when it has an archive to map; learning one, it stays
+        # the parent. Its key covers the jars and the options: a rebuild during the run changes it.
+        pgrep -P "$pid" -f ArchiveClassesAtExit >/dev/null 2>&1 \
+            && kedge_die "[$row] the launcher (process $pid) is learning a class data archive again instead of mapping the one learnt for [$label]: a jar or the JVM options changed during the run (was mesh-agent rebuilt?)"
+        kedge_die "[$row] process $pid is not the JVM: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)"
+    fi
     wait_for 120 "[$row] the agent's catalog holding everything" synced
     RES[$row.sync]=$((SECONDS - t0))
     RES[$row.archive]=none
