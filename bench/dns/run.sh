@@ -13,7 +13,8 @@ case "${1:-}" in
 usage: bench/dns/run.sh
 environment: SERVICES (1000), ROUND_SECONDS (8), ROUNDS (3), WARMUP_SECONDS (10),
              LATENCY_QPS (20000), LATENCY_SECONDS (5), AGENT_THREADS (1; 0 = one per CPU),
-             PORT (15353), AGENT_IP (127.0.0.71), DNSMASQ_IP (127.0.0.72)
+             PORT (15353), AGENT_IP (127.0.0.71), DNSMASQ_IP (127.0.0.72),
+             BENCH_TAG (results/<date>-TAG.md)
 USAGE
         exit 0 ;;
 esac
@@ -133,7 +134,7 @@ dml="$(median "${dnsmasq_lat[@]}")"
 ratio="$(awk -v a="$am" -v d="$dm" 'BEGIN {printf "%.2f", (d > 0 ? a / d : 0)}')"
 
 date_tag="$(date -u +%Y-%m-%d)"
-out="$ROOT/bench/dns/results/$date_tag.md"
+out="$ROOT/bench/dns/results/$date_tag${BENCH_TAG:+-$BENCH_TAG}.md"
 mkdir -p "$(dirname "$out")"
 cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 {

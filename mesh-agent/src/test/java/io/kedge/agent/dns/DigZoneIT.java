@@ -201,6 +201,64 @@ class DigZoneIT {
     }
 
     @Test
+    void aBurstFromSeveralClientsIsAnsweredEachToItsSender() throws Exception {
+        // On epoll one read takes up to DATAGRAMS_PER_READ datagrams (recvmmsg): a burst from several
+        // sockets, with an oversized datagram in it, must come back whole, each reply to its own sender.
+        int clients = 4;
+        int perClient = 3 * DnsServer.DATAGRAMS_PER_READ;
+        List<DatagramSocket> sockets = new ArrayList<>();
+        try {
+            for (int c = 0; c < clients; c++) {
+                DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+                socket.setReceiveBufferSize(1 << 20);
+                socket.setSoTimeout(10_000);
+                sockets.add(socket);
+            }
+            byte[] oversized = new byte[DnsServer.MAX_UDP_QUERY_BYTES + 1000];
+            System.arraycopy(ZoneAnswersTest.query("web.default.svc.cluster.local.", Type.A).toWire(), 0, oversized, 0, 12);
+            int oversizedId = 9999;
+            oversized[0] = (byte) (oversizedId >> 8);
+            oversized[1] = (byte) oversizedId;
+            for (int i = 0; i < perClient; i++) {
+                for (int c = 0; c < clients; c++) {
+                    Message query = ZoneAnswersTest.query("web.default.svc.cluster.local.", Type.A);
+                    query.getHeader().setID(c * 1000 + i);
+                    byte[] wire = query.toWire();
+                    sockets.get(c).send(new DatagramPacket(wire, wire.length, address));
+                }
+                if (i == perClient / 2) {
+                    sockets.get(0).send(new DatagramPacket(oversized, oversized.length, address));
+                }
+            }
+            for (int c = 0; c < clients; c++) {
+                List<Integer> ids = new ArrayList<>();
+                byte[] buf = new byte[4096];
+                while (ids.size() < perClient) {
+                    DatagramPacket in = new DatagramPacket(buf, buf.length);
+                    sockets.get(c).receive(in);
+                    Message reply = new Message(java.util.Arrays.copyOf(in.getData(), in.getLength()));
+                    if (reply.getHeader().getID() == oversizedId) {
+                        // Cut at MAX_UDP_QUERY_BYTES it reads as a query with trailing bytes: whatever the
+                        // answer, it is the sender's.
+                        assertThat(c).as("the oversized datagram's reply goes to its sender").isZero();
+                        continue;
+                    }
+                    assertThat(reply.getRcode()).as("reply %d", reply.getHeader().getID()).isEqualTo(Rcode.NOERROR);
+                    assertThat(reply.getSection(org.xbill.DNS.Section.ANSWER)).hasSize(1);
+                    ids.add(reply.getHeader().getID());
+                }
+                List<Integer> expected = new ArrayList<>();
+                for (int i = 0; i < perClient; i++) {
+                    expected.add(c * 1000 + i);
+                }
+                assertThat(ids).as("client %d's replies", c).containsExactlyInAnyOrderElementsOf(expected);
+            }
+        } finally {
+            sockets.forEach(DatagramSocket::close);
+        }
+    }
+
+    @Test
     void idleAndOversizedTcpConnectionsAreClosed() throws Exception {
         try (Socket idle = new Socket()) {
             idle.connect(server.tcpAddress());
