@@ -24,7 +24,7 @@ final class DatagramQueryDecoder extends MessageToMessageDecoder<DatagramPacket>
 
     @Override
     protected void decode(ChannelHandlerContext ctx, DatagramPacket packet, List<Object> out) {
-        QueryParser.Parsed parsed = QueryParser.parse(packet.content().nioBuffer());
+        QueryParser.Parsed parsed = QueryParser.parse(packet.content().nioBuffer(), DnsServer.MAX_UDP_QUERY_BYTES);
         if (parsed instanceof QueryParser.Query q) {
             out.add(new InboundQuery(q.message(), null, packet.sender(), ReplyEncoding.udpLimit(q.message(), payloadSize),
                     ZoneReplyCache.key(packet.content(), false)));

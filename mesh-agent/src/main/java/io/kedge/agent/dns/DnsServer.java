@@ -45,8 +45,10 @@ public final class DnsServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DnsServer.class);
     /** Client queries over TCP are small; a longer frame is not a query we would answer. */
     static final int MAX_TCP_QUERY_BYTES = 4096;
-    /** Largest UDP query read; longer datagrams arrive cut short and are answered FORMERR. */
+    /** Largest UDP query answered; a longer one is answered FORMERR (reads take one byte more to see it). */
     static final int MAX_UDP_QUERY_BYTES = 4096;
+    /** A read slot per datagram: one byte over the limit, so that a datagram cut there shows as too long. */
+    private static final int UDP_READ_SLOT = MAX_UDP_QUERY_BYTES + 1;
     /** Datagrams one read takes at most on epoll (recvmmsg). */
     static final int DATAGRAMS_PER_READ = 16;
     private static final int BIND_ATTEMPTS = 5;
@@ -160,7 +162,7 @@ public final class DnsServer implements AutoCloseable {
         DatagramReplyEncoder encoder = new DatagramReplyEncoder(metrics, handlers.replies());
         ChannelInboundHandlerAdapter udpErrors = new UdpErrorLogger();
         Bootstrap udp = new Bootstrap().group(group).channelFactory(transport.datagram())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY_BYTES))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(UDP_READ_SLOT))
                 .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                 .handler(new ChannelInitializer<>() {
@@ -172,10 +174,10 @@ public final class DnsServer implements AutoCloseable {
         int sockets = transport.isEpoll() ? threads : 1;
         if (transport.isEpoll()) {
             udp.option(EpollChannelOption.SO_REUSEPORT, true);
-            // recvmmsg: up to DATAGRAMS_PER_READ queries per system call, each in its own 4 KiB slot of
-            // one buffer (a longer datagram is cut there, as with one read per datagram).
-            udp.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY_BYTES)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY_BYTES * DATAGRAMS_PER_READ));
+            // recvmmsg: up to DATAGRAMS_PER_READ queries per system call, each in its own slot of one
+            // buffer (a longer datagram is cut at its slot, as with one read per datagram).
+            udp.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, UDP_READ_SLOT)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(UDP_READ_SLOT * DATAGRAMS_PER_READ));
         }
         int port = config.listenPort();
         for (int i = 0; i < sockets; i++) {

@@ -88,6 +88,20 @@ class MalformedQueryTest {
     }
 
     @Test
+    void aQueryLongerThanTheLimitIsFormErrEvenWithAValidStart() throws Exception {
+        byte[] query = valid("web.default.svc.cluster.local.", Type.A);
+        byte[] padded = java.util.Arrays.copyOf(query, 101);
+        int id = new Message(query).getHeader().getID();
+        assertThat(QueryParser.parse(ByteBuffer.wrap(padded), 100)).isInstanceOfSatisfying(QueryParser.Rejected.class, r -> {
+            assertThat(r.reason()).isEqualTo("oversized");
+            assertThat(r.reply().getRcode()).isEqualTo(Rcode.FORMERR);
+            assertThat(r.reply().getHeader().getID()).isEqualTo(id);
+        });
+        // At the limit it is parsed as usual (dnsjava reads the query and leaves the padding).
+        assertThat(QueryParser.parse(ByteBuffer.wrap(java.util.Arrays.copyOf(query, 100)), 100)).isInstanceOf(QueryParser.Query.class);
+    }
+
+    @Test
     void badLabelsAndCompressionLoopsAreFormErr() throws Exception {
         byte[] header = {0x55, 0x66, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
         // A label length running past the end of the packet.

@@ -45,6 +45,14 @@ public final class QueryParser {
     }
 
     public static Parsed parse(ByteBuffer packet) {
+        return parse(packet, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #parse(ByteBuffer)}, and a query longer than {@code maxLength} bytes (a datagram read
+     * into a buffer one byte longer, so that a cut one shows) is answered FORMERR without parsing.
+     */
+    public static Parsed parse(ByteBuffer packet, int maxLength) {
         int length = packet.remaining();
         if (length < Header.LENGTH) {
             return new Dropped("short");
@@ -60,6 +68,9 @@ public final class QueryParser {
         boolean rd = (flags & 0x0100) != 0;
         if (opcode != Opcode.QUERY) {
             return new Rejected(Replies.error(id, opcode, rd, Rcode.NOTIMP), "opcode");
+        }
+        if (length > maxLength) {
+            return new Rejected(Replies.error(id, opcode, rd, Rcode.FORMERR), "oversized");
         }
         int qd = u16(packet, base + 4);
         long records = (long) u16(packet, base + 6) + u16(packet, base + 8) + u16(packet, base + 10);
